@@ -1,0 +1,4 @@
+"""The edges FreqTrade needs: offline markets, score notifications.
+
+Only this package imports FreqTrade.
+"""

@@ -1,0 +1,234 @@
+"""The ``itb-ext`` command: argument parsing and error reporting around the library.
+
+User mistakes (bad files, columns, config keys or values) end with one line on stderr and exit
+status 2; no partial output file is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from itb_ext.errors import ConfigError, DataError, ITBError
+
+EXIT_USAGE = 2
+STAGES = ("features", "labels", "signals")
+RESULT_FORMATS = (".csv", ".json", ".md")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (no usage dump) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _progress_bar(total: int, desc: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, desc=desc, unit="step", disable=not enabled, leave=False, file=sys.stderr
+    )
+
+
+def _parse_only(value: str) -> tuple[str, ...]:
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    for p in parts:
+        if p not in STAGES:
+            raise argparse.ArgumentTypeError(f"unknown stage '{p}' (use {', '.join(STAGES)})")
+    return parts
+
+
+def cmd_compute(args: argparse.Namespace) -> int:
+    """Run the config's feature, label and signal sections over a candle file."""
+    from itb_ext.data import read_table, validate_candles, write_table
+    from itb_ext.jsonc import load_jsonc
+    from itb_ext.pipeline import ITBPipeline, run_steps
+
+    _check_output_path(args.out, (".parquet", ".feather", ".csv"))
+    pipeline = ITBPipeline.from_config(load_jsonc(args.config))
+    frame = validate_candles(read_table(args.data), str(args.data))
+    stages = pipeline.stages(args.only)
+    total = sum(len(steps) for _, steps in stages)
+    with _progress_bar(total, "compute", not args.quiet) as bar:
+        for _, steps in stages:
+            frame = run_steps(frame, steps, progress=lambda where: bar.update(1))
+    write_table(frame, args.out)
+    if not args.quiet:
+        added = len(frame.columns)
+        print(f"wrote {args.out}: {len(frame)} rows, {added} columns", file=sys.stderr)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Search the threshold grid of the config's ``simulate_model`` and rank the results."""
+    from itb_ext.data import read_table, time_column_of, validate_candles
+    from itb_ext.jsonc import load_jsonc
+    from itb_ext.pipeline import ITBPipeline, run_steps
+    from itb_ext.simulate import grid_search
+    from itb_ext.simulation_setup import simulation_inputs
+
+    _check_output_path(args.out, RESULT_FORMATS)
+    document = load_jsonc(args.config)
+    pipeline = ITBPipeline.from_config(document)
+    setup = simulation_inputs(document, pipeline)
+    raw = read_table(args.data)
+    frame = validate_candles(
+        raw, str(args.data), price_columns=(setup.price_column,), volume_column=None
+    )
+    missing = [c for c in setup.score_columns if c not in frame.columns]
+    if missing:
+        # The scores are derived by the signal steps before the rule (smoothen/combine).
+        frame = run_steps(frame, setup.score_steps)
+    with _progress_bar(1, "grid", not args.quiet) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        table = grid_search(
+            frame,
+            setup.score_columns,
+            setup.rule,
+            setup.config,
+            time_column=time_column_of(frame, str(args.data)),
+            progress=progress,
+        )
+    _write_result(table, Path(args.out))
+    top = table.head(args.top)
+    print(top.to_string(index=False))
+    return 0
+
+
+def _write_result(table: Any, path: Path) -> None:
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            table.to_csv(tmp, index=False)
+        elif suffix == ".json":
+            table.to_json(tmp, orient="records", indent=1)
+        else:
+            Path(tmp).write_text(markdown_table(table), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def markdown_table(table: Any) -> str:
+    """Render a DataFrame as a GitHub markdown table."""
+    header = "| " + " | ".join(str(c) for c in table.columns) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *rows]) + "\n"
+
+
+def _check_output_path(out: Path, formats: Sequence[str]) -> None:
+    if out.suffix.lower() not in formats:
+        raise DataError(f"{out}: unsupported output type '{out.suffix}' (use {', '.join(formats)})")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"{out}: output folder '{folder}' does not exist")
+
+
+def cmd_freqtrade(args: argparse.Namespace) -> int:
+    """Run a FreqTrade command with static market definitions (no network)."""
+    from itb_ext.adapters.offline import run_freqtrade_offline
+
+    return run_freqtrade_offline(list(args.freqtrade_args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="itb-ext",
+        description="intelligent-trading-bot's signal pipeline: features, labels, signals, "
+        "threshold search, and FreqTrade without network.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    compute = sub.add_parser(
+        "compute",
+        help="run feature_sets, label_sets and signal_sets of an ITB config over candles",
+        description="Run the feature_sets, then label_sets, then signal_sets of an ITB config "
+        "over a candle file and write every input and generated column.",
+    )
+    compute.add_argument("--config", required=True, type=Path, help="ITB config (.json/.jsonc)")
+    compute.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="candles: feather, parquet or csv with date|timestamp, open, high, low, close, "
+        "volume and any extra columns (e.g. model scores), which are carried through",
+    )
+    compute.add_argument("--out", required=True, type=Path, help="output .parquet/.feather/.csv")
+    compute.add_argument(
+        "--only",
+        type=_parse_only,
+        default=None,
+        metavar="STAGES",
+        help="comma-separated stages to run: features, labels, signals (default: all)",
+    )
+    compute.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    compute.set_defaults(func=cmd_compute)
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="grid-search the thresholds of the config's simulate_model",
+        description="Simulate trades for every threshold combination of the config's "
+        "simulate_model grid and write the ranked table.",
+    )
+    simulate.add_argument("--config", required=True, type=Path, help="ITB config (.json/.jsonc)")
+    simulate.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="signals file (output of 'compute'): time, close and the rule's score columns",
+    )
+    simulate.add_argument(
+        "--out", required=True, type=Path, help="ranked table: .csv, .json or .md"
+    )
+    simulate.add_argument("--top", type=int, default=10, help="rows to print (default 10)")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.set_defaults(func=cmd_simulate)
+
+    freqtrade = sub.add_parser(
+        "freqtrade",
+        help="run a freqtrade command offline (static markets)",
+        description="Run any freqtrade command with static market definitions instead of "
+        "loading markets from the exchange, e.g. 'itb-ext freqtrade backtesting -c config.json'.",
+    )
+    freqtrade.add_argument("freqtrade_args", nargs=argparse.REMAINDER, help="freqtrade arguments")
+    freqtrade.set_defaults(func=cmd_freqtrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``itb-ext`` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # ``freqtrade`` hands everything after it to FreqTrade, including options argparse would eat.
+    if args_list[:1] == ["freqtrade"]:
+        parsed = argparse.Namespace(func=cmd_freqtrade, freqtrade_args=args_list[1:])
+    else:
+        parsed = build_parser().parse_args(args_list)
+    func: Callable[[argparse.Namespace], int] = parsed.func
+    try:
+        return func(parsed)
+    except (ConfigError, DataError, ITBError) as exc:
+        print(f"itb-ext: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("itb-ext: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Typed configuration objects for ITB's generator entries, models, simulation and notifications."""

@@ -1,0 +1,1 @@
+"""Feature generators: functions of current and past candles only."""

@@ -1,0 +1,105 @@
+"""``talib`` feature generator: TA-Lib functions over interpolated input columns (spec b.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import talib
+
+from itb_ext.config.features import RelativeParameters, TalibConfig
+from itb_ext.errors import ConfigError
+from itb_ext.features.rolling import FloatArray, column_values, interpolate_gaps, require_columns
+
+GENERATOR = "talib"
+
+
+def to_relative(outputs: Sequence[FloatArray], params: RelativeParameters) -> list[FloatArray]:
+    """Express the outputs of one function over its windows relative to a base output.
+
+    :param outputs: one array per window, in config order.
+    :param params: ``rel_base``, ``rel_func``, ``percentage``, ``log``.
+    :return: the converted arrays, same order.
+
+    Corrections of ITB (spec j.8): ``rel_base="first"`` takes the first output as the base, and
+    ``percentage`` scales only the converted outputs, never the unchanged base output.
+    """
+    k = len(outputs)
+    result: list[FloatArray] = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i, out in enumerate(outputs):
+            base: FloatArray | None
+            if params.rel_base == "next":
+                base = outputs[i + 1] if i < k - 1 else None
+            elif params.rel_base == "last":
+                base = outputs[k - 1] if i < k - 1 else None
+            elif params.rel_base == "prev":
+                base = outputs[i - 1] if i > 0 else None
+            elif params.rel_base == "first":
+                base = outputs[0] if i > 0 else None
+            else:
+                base = None
+            value = out
+            if base is not None:
+                if params.rel_func == "rel":
+                    value = out / base
+                elif params.rel_func == "diff":
+                    value = out - base
+                else:  # rel_diff
+                    value = (out - base) / base
+            # without rel_base nothing is a base output: percentage scales all (as ITB)
+            if params.percentage and (base is not None or params.rel_base is None):
+                value = value * 100.0
+            if params.log:
+                value = np.log(value)
+            result.append(np.asarray(value, dtype=np.float64))
+    return result
+
+
+def _call(
+    cfg: TalibConfig, function: str, window: int | None, inputs: dict[str, FloatArray]
+) -> list[FloatArray]:
+    """One TA-Lib call; the outputs as a list (one element for single-output functions)."""
+    if cfg.returns_input(function, window):
+        # ITB's special case: window 1 on one input is the (interpolated) input itself
+        return [next(iter(inputs.values())).copy()]
+    args = [inputs[arg] for arg, _ in cfg.column_args(function)]
+    try:
+        out = getattr(talib, function)(*args, **cfg.call_parameters(window))
+    except Exception as exc:  # TA-Lib raises plain Exception on bad parameters
+        raise ConfigError(
+            f"{GENERATOR}: TA-Lib {function} (window {window}) failed: {exc}"
+        ) from None
+    outs = out if isinstance(out, tuple) else (out,)
+    return [np.asarray(o, dtype=np.float64) for o in outs]
+
+
+def generate_talib(df: pd.DataFrame, cfg: TalibConfig) -> pd.DataFrame:
+    """Compute the ``talib`` features of one config entry.
+
+    Every input column is linearly interpolated first, as ITB does (a NaN would otherwise turn
+    every later TA-Lib value into NaN). This reads the next valid value inside gaps (look-ahead,
+    spec j.4); it is kept for parity. TA-Lib then runs over the whole series: values of unstable
+    functions (EMA, RSI, ATR ...) depend on where ``df`` starts.
+
+    :param df: candles (any index; rows are used by position).
+    :param cfg: the validated entry.
+    :return: the new columns (named as :meth:`TalibConfig.output_columns`), float64, same index.
+    :raises DataError: if an input column is missing or not numeric.
+    :raises ConfigError: if TA-Lib rejects a call.
+    """
+    require_columns(df, cfg.input_columns(), GENERATOR)
+    series = {c: interpolate_gaps(column_values(df, c, GENERATOR)) for c in cfg.input_columns()}
+    columns: dict[str, FloatArray] = {}
+    for function in cfg.functions:
+        inputs = {arg: series[col] for arg, col in cfg.column_args(function)}
+        names = cfg.function_output_columns(function)
+        per_window = [_call(cfg, function, w, inputs) for w in cfg.windows]
+        # relative post-processing pairs the same TA-Lib output across the windows
+        for o in range(len(names[0])):
+            converted = to_relative([outs[o] for outs in per_window], cfg.parameters)
+            for j, values in enumerate(converted):
+                columns[names[j][o]] = values
+    ordered = {name: columns[name] for name in cfg.output_columns()}
+    return pd.DataFrame(ordered, index=df.index, dtype=np.float64)

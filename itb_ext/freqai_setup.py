@@ -1,0 +1,357 @@
+"""ITB's pipeline arranged for FreqAI: the ``itb`` section of a FreqTrade config, features as
+``%``-columns, labels as ``&``-targets, and the signal stage with hyperoptable overrides.
+
+Nothing here imports FreqTrade: the strategy and the FreqAI model are thin shells around it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from itb_ext.config.base import FrozenModel, validate
+from itb_ext.config.models import AlgorithmConfig
+from itb_ext.config.signals import CombineConfig, ThresholdRule2Config, ThresholdRuleConfig
+from itb_ext.errors import ConfigError
+from itb_ext.naming import class_names, feature_column, score_column, target_column
+from itb_ext.pipeline import GeneratorStep, parse_section, run_steps
+
+CombineMode = Literal["difference", "relative", "no_combine"]
+COMBINE_MODES: tuple[CombineMode, ...] = ("difference", "relative", "no_combine")
+
+
+class ITBSectionModel(FrozenModel):
+    """The ``itb`` section of a FreqTrade config (ITB's own keys, validated).
+
+    :param feature_sets: ITB feature generator entries.
+    :param label_sets: ITB label generator entries.
+    :param train_features: features the models train on (default: every generated feature).
+    :param labels: labels a model is trained for (default: every generated label).
+    :param algorithms: ITB's algorithm entries; one model per (label, algorithm).
+    :param signal_sets: ITB signal entries turning the score columns into ``trade_score`` and
+        buy/sell levels; their ``threshold_rule`` parameters and ``combine`` mode are the defaults
+        of the strategy's hyperoptable parameters.
+    :param freqai_expansion: compute the features in FreqAI's expandable hook, so that
+        ``include_timeframes``, ``include_corr_pairlist`` and ``include_shifted_candles`` expand
+        them; off reproduces ITB's feature set exactly.
+    :param seed: random seed of every model.
+    :param score_notification_model: ITB's score notification bands (see the notifier).
+    """
+
+    feature_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
+    label_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
+    train_features: tuple[str, ...] | None = None
+    labels: tuple[str, ...] | None = None
+    algorithms: tuple[AlgorithmConfig, ...] = Field(min_length=1)
+    signal_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
+    freqai_expansion: bool = False
+    seed: int = 0
+    score_notification_model: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SignalOverrides:
+    """Values of the strategy's hyperoptable parameters applied to the signal stage.
+
+    :param buy_threshold: ``threshold_rule``'s ``buy_signal_threshold``.
+    :param sell_threshold: ``threshold_rule``'s ``sell_signal_threshold``.
+    :param smoothing_window: rolling mean over this many candles of the combine's inputs (1 = none).
+    :param combine_mode: ``combine``'s mode.
+    """
+
+    buy_threshold: float
+    sell_threshold: float
+    smoothing_window: int = 1
+    combine_mode: CombineMode = "difference"
+
+
+@dataclass(frozen=True)
+class ITBSetup:
+    """Everything the strategy and the model need from the ``itb`` section.
+
+    :param features: feature steps.
+    :param labels_steps: label steps.
+    :param train_features: names of the features models train on.
+    :param labels: names of the labels models are trained for.
+    :param algorithms: algorithm entries.
+    :param signals: signal steps.
+    :param rule_index: position of the threshold rule in ``signals``.
+    :param combine_index: position of the combine that produces the rule's score, or None.
+    :param freqai_expansion: see :class:`ITBSectionModel`.
+    :param seed: random seed of every model.
+    :param raw: the validated section.
+    """
+
+    features: tuple[GeneratorStep, ...]
+    labels_steps: tuple[GeneratorStep, ...]
+    train_features: tuple[str, ...]
+    labels: tuple[str, ...]
+    algorithms: tuple[AlgorithmConfig, ...]
+    signals: tuple[GeneratorStep, ...]
+    rule_index: int
+    combine_index: int | None
+    freqai_expansion: bool
+    seed: int
+    raw: ITBSectionModel
+
+    @classmethod
+    def from_freqtrade_config(cls, config: Mapping[str, Any]) -> ITBSetup:
+        """Validate the ``itb`` section of a FreqTrade config.
+
+        :raises ConfigError: naming ``itb.<key>`` and the problem.
+        """
+        raw = config.get("itb")
+        if raw is None:
+            raise ConfigError("config: missing 'itb' section (ITB feature_sets, label_sets, ...)")
+        model = validate(ITBSectionModel, raw, "itb")
+        doc = dict(raw)
+        features = parse_section(list(model.feature_sets), "feature_sets", doc, "itb.feature_sets")
+        labels_steps = parse_section(list(model.label_sets), "label_sets", doc, "itb.label_sets")
+        signals = parse_section(list(model.signal_sets), "signal_sets", doc, "itb.signal_sets")
+        for step in (*features, *labels_steps):
+            if step.is_custom:
+                raise ConfigError(
+                    f"{step.where}: custom generators cannot be used here (their columns and "
+                    "window are unknown before they run)"
+                )
+        feature_names = [c for s in features for c in s.output_columns() or ()]
+        label_names = [c for s in labels_steps for c in s.output_columns() or ()]
+        train_features = _subset(model.train_features, feature_names, "itb.train_features")
+        labels = _subset(model.labels, label_names, "itb.labels")
+        names = [a.name for a in model.algorithms]
+        if len(set(names)) != len(names):
+            raise ConfigError("itb.algorithms: algorithm names must be unique")
+        rule_index = _rule_index(signals)
+        scores = {score_column(lb, a) for lb in labels for a in names}
+        _check_signal_inputs(signals, scores)
+        return cls(
+            features=features,
+            labels_steps=labels_steps,
+            train_features=tuple(train_features),
+            labels=tuple(labels),
+            algorithms=model.algorithms,
+            signals=signals,
+            rule_index=rule_index,
+            combine_index=_combine_index(signals, rule_index),
+            freqai_expansion=model.freqai_expansion,
+            seed=model.seed,
+            raw=model,
+        )
+
+    # --- features and labels -------------------------------------------------------------------
+
+    def startup_candles(self) -> int:
+        """Candles of history a feature needs before its first full-window value."""
+        return max(int(s.config.lookback()) for s in self.features)
+
+    def label_horizon(self) -> int | None:
+        """The furthest any label looks ahead (None when a label is unbounded)."""
+        horizons = [s.config.horizon() for s in self.labels_steps]
+        if any(h is None for h in horizons):
+            return None
+        return max(int(h) for h in horizons)
+
+    def feature_frame(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """The training features of ``candles`` as FreqAI ``%-`` columns (same index)."""
+        out = run_steps(candles, self.features)
+        return pd.DataFrame(
+            {feature_column(c): out[c].to_numpy(dtype="float64") for c in self.train_features},
+            index=candles.index,
+        )
+
+    def label_frame(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """Labels of ``candles`` as boolean columns, NA where the future is not known.
+
+        The last ``horizon`` rows of a label are unknown whatever its generator says (ITB's
+        legacy ``highlow`` reports False there): ``candles`` ends where a training window ends,
+        so those rows would teach the model prices it is about to predict.
+        """
+        out = run_steps(candles, self.labels_steps)
+        for name in self.labels:
+            if not pd.api.types.is_bool_dtype(out[name]):
+                raise ConfigError(
+                    f"itb.labels: '{name}' is not a yes/no label (dtype {out[name].dtype}); "
+                    "name the labels to train in itb.labels"
+                )
+        labels = out.loc[:, list(self.labels)].astype("boolean")
+        for step in self.labels_steps:
+            horizon = step.config.horizon()
+            if not horizon:
+                continue
+            tail = labels.index[max(0, len(labels) - horizon) :]
+            for name in step.output_columns() or ():
+                if name in labels.columns:
+                    labels.loc[tail, name] = pd.NA
+        return labels
+
+    def target_frame(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """Labels as FreqAI ``&-`` targets with per-label class names; unknown stays missing."""
+        labels = self.label_frame(candles)
+        targets = {}
+        for label in self.labels:
+            positive, negative = class_names(label)
+            values = labels[label]
+            col = np.where(values.fillna(False).to_numpy(bool), positive, negative).astype(object)
+            col[values.isna().to_numpy()] = np.nan
+            targets[target_column(label)] = pd.Series(col, index=candles.index, dtype="object")
+        return pd.DataFrame(targets, index=candles.index)
+
+    @property
+    def score_columns(self) -> list[str]:
+        """ITB names of the model probability columns, labels in the outer loop."""
+        return [score_column(lb, a.name) for lb in self.labels for a in self.algorithms]
+
+    # --- signals -------------------------------------------------------------------------------
+
+    @property
+    def rule(self) -> ThresholdRuleConfig | ThresholdRule2Config:
+        config: ThresholdRuleConfig | ThresholdRule2Config = self.signals[self.rule_index].config
+        return config
+
+    @property
+    def trade_score_column(self) -> str:
+        """The column the threshold rule reads (``trade_score`` in ITB's samples)."""
+        return self.rule.columns[0]
+
+    def default_overrides(self) -> SignalOverrides:
+        """The signal parameters exactly as the config states them."""
+        params = self.rule.parameters
+        mode: CombineMode = "difference"
+        if self.combine_index is not None:
+            configured = self.signals[self.combine_index].config.combine
+            mode = configured if configured in COMBINE_MODES else "no_combine"
+        return SignalOverrides(
+            buy_threshold=_threshold(params.buy_signal_threshold, "buy_signal_threshold"),
+            sell_threshold=_threshold(params.sell_signal_threshold, "sell_signal_threshold"),
+            smoothing_window=1,
+            combine_mode=mode,
+        )
+
+    def signal_steps(self, overrides: SignalOverrides) -> tuple[GeneratorStep, ...]:
+        """The signal steps with the rule's thresholds, the combine mode and smoothing replaced."""
+        steps = list(self.signals)
+        rule_step = steps[self.rule_index]
+        new_params = rule_step.config.parameters.model_copy(
+            update={
+                "buy_signal_threshold": overrides.buy_threshold,
+                "sell_signal_threshold": overrides.sell_threshold,
+            }
+        )
+        steps[self.rule_index] = dataclasses.replace(
+            rule_step, config=rule_step.config.model_copy(update={"parameters": new_params})
+        )
+        if self.combine_index is None:
+            return tuple(steps)
+        combine_step = steps[self.combine_index]
+        combine_cfg: CombineConfig = combine_step.config
+        columns: tuple[str, ...] = combine_cfg.columns
+        inserted: list[GeneratorStep] = []
+        if overrides.smoothing_window > 1:
+            window = overrides.smoothing_window
+            smoothed = tuple(f"{c}_sm{window}" for c in columns)
+            inserted = list(
+                parse_section(
+                    [
+                        {
+                            "generator": "smoothen",
+                            "config": {"columns": [c], "names": s, "window": window},
+                        }
+                        for c, s in zip(columns, smoothed, strict=True)
+                    ],
+                    "signal_sets",
+                    location="smoothing_window",
+                )
+            )
+            columns = smoothed
+        steps[self.combine_index] = dataclasses.replace(
+            combine_step,
+            config=combine_cfg.model_copy(
+                update={"columns": columns, "combine": overrides.combine_mode}
+            ),
+        )
+        return tuple(steps[: self.combine_index] + inserted + steps[self.combine_index :])
+
+    def signal_frame(self, scores: pd.DataFrame, overrides: SignalOverrides) -> pd.DataFrame:
+        """Run the signal stage over frame ``scores`` (holding the score columns).
+
+        :return: ``trade_score`` (the rule's score column), ``buy`` and ``sell`` levels.
+        """
+        out = run_steps(scores, self.signal_steps(overrides))
+        buy_col, sell_col = self.rule.names
+        return pd.DataFrame(
+            {
+                "trade_score": out[self.trade_score_column].to_numpy(dtype="float64"),
+                "buy": out[buy_col].to_numpy(dtype=bool),
+                "sell": out[sell_col].to_numpy(dtype=bool),
+            },
+            index=scores.index,
+        )
+
+    def plot_config(self) -> dict[str, Any]:
+        """FreqTrade ``plot_config``: trade_score, its thresholds and every model probability."""
+        palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+        probabilities = {
+            col: {"color": palette[i % len(palette)]} for i, col in enumerate(self.score_columns)
+        }
+        return {
+            "main_plot": {},
+            "subplots": {
+                "trade_score": {
+                    "trade_score": {"color": "#333333"},
+                    "buy_threshold": {"color": "#2ca02c"},
+                    "sell_threshold": {"color": "#d62728"},
+                },
+                "probabilities": probabilities,
+                "do_predict": {"do_predict": {"color": "#7f7f7f", "type": "bar"}},
+            },
+        }
+
+
+def _subset(chosen: Sequence[str] | None, available: Sequence[str], where: str) -> list[str]:
+    if chosen is None:
+        return list(available)
+    unknown = [c for c in chosen if c not in available]
+    if unknown:
+        raise ConfigError(f"{where}: '{unknown[0]}' is not produced by any generator entry")
+    return list(chosen)
+
+
+def _rule_index(signals: Sequence[GeneratorStep]) -> int:
+    for i, step in enumerate(signals):
+        if step.generator in ("threshold_rule", "threshold_rule2"):
+            return i
+    raise ConfigError("itb.signal_sets: no threshold_rule entry (it makes the buy/sell signals)")
+
+
+def _combine_index(signals: Sequence[GeneratorStep], rule_index: int) -> int | None:
+    score = signals[rule_index].config.columns[0]
+    for i in range(rule_index - 1, -1, -1):
+        step = signals[i]
+        if step.generator == "combine" and score in (step.output_columns() or ()):
+            return i
+    return None
+
+
+def _check_signal_inputs(signals: Sequence[GeneratorStep], scores: set[str]) -> None:
+    known = set(scores)
+    for step in signals:
+        for col in step.input_columns() or ():
+            if col not in known:
+                listed = ", ".join(sorted(scores))
+                raise ConfigError(
+                    f"{step.where}: input column '{col}' is neither a model score ({listed}) "
+                    "nor made by an earlier signal entry"
+                )
+        known.update(step.output_columns() or ())
+
+
+def _threshold(value: float | None, key: str) -> float:
+    if value is None:
+        raise ConfigError(f"itb.signal_sets: threshold_rule needs parameters.{key}")
+    return float(value)

@@ -1,0 +1,1 @@
+"""Label generators: the only place where future prices are read, for training only."""

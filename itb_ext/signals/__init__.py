@@ -1,0 +1,1 @@
+"""Score aggregation (smoothen, combine) and threshold rules that turn model scores into signals."""

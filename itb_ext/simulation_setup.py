@@ -1,0 +1,54 @@
+"""Connects the `simulate_model` section to the signal rule whose thresholds it searches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from itb_ext.config.base import validate
+from itb_ext.config.simulate import SimulateModelConfig
+from itb_ext.errors import ConfigError
+from itb_ext.pipeline import GeneratorStep, ITBPipeline
+
+
+@dataclass(frozen=True)
+class SimulationInputs:
+    """What the threshold search needs from a config.
+
+    :param config: the validated ``simulate_model`` section.
+    :param rule: the rule generator whose parameters are searched (``threshold_rule``/``2``).
+    :param score_columns: the rule's score columns.
+    :param score_steps: the signal steps before the rule, which compute those scores.
+    :param price_column: the column trades are priced at.
+    """
+
+    config: SimulateModelConfig
+    rule: str
+    score_columns: tuple[str, ...]
+    score_steps: tuple[GeneratorStep, ...]
+    price_column: str
+
+
+def simulation_inputs(document: Mapping[str, Any], pipeline: ITBPipeline) -> SimulationInputs:
+    """Find the rule that ``simulate_model.signal_generator`` names (its first use in signal_sets).
+
+    :raises ConfigError: when ``simulate_model`` is missing or names no rule of ``signal_sets``.
+    """
+    raw = document.get("simulate_model")
+    if raw is None:
+        raise ConfigError("config: missing 'simulate_model' section (the grid to search)")
+    cfg = validate(SimulateModelConfig, raw, "simulate_model")
+    for i, step in enumerate(pipeline.signal_sets):
+        if step.generator == cfg.signal_generator:
+            columns = step.input_columns() or ()
+            return SimulationInputs(
+                config=cfg,
+                rule=step.generator,
+                score_columns=tuple(columns),
+                score_steps=pipeline.signal_sets[:i],
+                price_column=cfg.price_column,
+            )
+    raise ConfigError(
+        f"simulate_model.signal_generator: no '{cfg.signal_generator}' entry in signal_sets"
+    )

@@ -1,0 +1,1 @@
+"""ITB-style custom generators used by the pipeline tests (``package.module:function``)."""

@@ -1,0 +1,131 @@
+"""FreqAI model that trains ITB's classifiers: one per (label, algorithm) of the ``itb`` section."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from freqtrade.exceptions import OperationalException
+from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
+from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
+
+from itb_ext.algorithms import ScoreModels, train_score_models
+from itb_ext.errors import ITBError
+from itb_ext.freqai_setup import ITBSetup
+from itb_ext.naming import class_names, label_of_target, score_column
+
+logger = logging.getLogger(__name__)
+
+
+class ITBClassifier(BaseClassifierModel):
+    """ITB's ``gb``/``lc``/``svc``/``nn`` classifiers inside FreqAI.
+
+    Each ``&-<label>`` target (classes ``<label>:yes``/``<label>:no``) gets one model per entry
+    of ``itb.algorithms``. Predictions are returned as ITB-named probability columns
+    (``high_30_svc``), plus the ``&-<label>`` class voted by the mean probability.
+
+    A failed training stops the run with an error instead of leaving empty predictions.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        try:
+            self.itb = ITBSetup.from_freqtrade_config(self.config)
+        except ITBError as exc:
+            raise OperationalException(str(exc)) from None
+        self._training_error: BaseException | None = None
+
+    def train(
+        self, unfiltered_df: pd.DataFrame, pair: str, dk: FreqaiDataKitchen, **kwargs: Any
+    ) -> Any:
+        self._training_error = None
+        try:
+            return super().train(unfiltered_df, pair, dk, **kwargs)
+        except Exception as exc:
+            self._training_error = exc
+            raise
+
+    def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
+        """Train every (label, algorithm) model on the training window.
+
+        :param data_dictionary: FreqAI's train/test split (only the training part is used: ITB
+            trains on the whole window).
+        :param dk: the data kitchen of the pair.
+        """
+        features: pd.DataFrame = data_dictionary["train_features"]
+        targets: pd.DataFrame = data_dictionary["train_labels"]
+        labels = pd.DataFrame(index=features.index)
+        for column in targets.columns:
+            label = label_of_target(column)
+            positive, _ = class_names(label)
+            labels[label] = (targets[column] == positive).to_numpy()
+        models = train_score_models(features, labels, self.itb.algorithms, seed=self.itb.seed)
+        self._write_training_record(dk, labels)
+        return models
+
+    def _write_training_record(self, dk: FreqaiDataKitchen, labels: pd.DataFrame) -> None:
+        """Leave ``itb_training.json`` beside the model: which candles were fitted, and why
+        none of their labels reads a price from the period the model then predicts."""
+        dates = pd.to_datetime(dk.train_dates)
+        window = getattr(self, "training_timerange", None)
+        record = {
+            "pair": dk.pair,
+            "first_trained_candle": str(dates.min()),
+            "last_trained_candle": str(dates.max()),
+            "window_end": str(window.stopdt) if window is not None else None,
+            "label_horizon_candles": self.itb.label_horizon(),
+            "timeframe": self.config.get("timeframe"),
+            "rows": len(labels),
+            "positive_rate": {c: float(labels[c].mean()) for c in labels.columns},
+            "models": [score_column(lb, a.name) for lb in labels for a in self.itb.algorithms],
+        }
+        Path(dk.data_path).mkdir(parents=True, exist_ok=True)
+        (Path(dk.data_path) / "itb_training.json").write_text(json.dumps(record, indent=1))
+
+    def predict(
+        self, unfiltered_df: pd.DataFrame, dk: FreqaiDataKitchen, **kwargs: Any
+    ) -> tuple[pd.DataFrame, npt.NDArray[np.int_]]:
+        """Probabilities of every (label, algorithm) model for each candle of ``unfiltered_df``.
+
+        :return: the prediction frame and FreqAI's ``do_predict`` (0 where a feature was missing
+            or the outlier filters reject the candle).
+        """
+        dk.find_features(unfiltered_df)
+        filtered, _ = dk.filter_features(
+            unfiltered_df, dk.training_features_list, training_filter=False
+        )
+        dk.data_dictionary["prediction_features"] = filtered
+        features, outliers, _ = dk.feature_pipeline.transform(filtered, outlier_check=True)
+        dk.data_dictionary["prediction_features"] = features
+
+        model: ScoreModels = self.model
+        scores = model.predict(features).reset_index(drop=True)
+        pred = {}
+        for column in dk.label_list:
+            label = label_of_target(column)
+            positive, negative = class_names(label)
+            mean = scores[[c for c in model.columns if c.startswith(f"{label}_")]].mean(axis=1)
+            pred[column] = np.where(mean.to_numpy() >= 0.5, positive, negative)
+        pred_df = pd.concat([pd.DataFrame(pred), scores], axis=1)
+
+        outlier_steps = dict(dk.feature_pipeline.steps)
+        if "di" in outlier_steps:
+            dk.DI_values = outlier_steps["di"].di_values
+        else:
+            dk.DI_values = np.zeros(len(outliers))
+        dk.do_predict = outliers
+        return pred_df, dk.do_predict
+
+    def _append_null_backtesting_predictions(
+        self, dk: FreqaiDataKitchen, dataframe_backtest: pd.DataFrame
+    ) -> None:
+        # FreqAI would log a warning and carry on with neutral predictions: trading on them
+        # would report a backtest of no model at all.
+        error = self._training_error
+        reason = f"{type(error).__name__}: {error}" if error is not None else "no model"
+        raise OperationalException(f"ITBClassifier: training for {dk.pair} failed ({reason})")
