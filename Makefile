@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m itb_ext.demo
+	$(PY) -m itb_ext.adapters.demo
 
 test: $(STAMP)
 	$(PY) -m pytest

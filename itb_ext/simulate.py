@@ -180,7 +180,9 @@ class SimulationResult:
             "profit",
             "profit_percent",
         ]
-        frame = pd.DataFrame([[getattr(t, c) for c in columns] for t in self.trades], columns=columns)
+        frame = pd.DataFrame(
+            [[getattr(t, c) for c in columns] for t in self.trades], columns=columns
+        )
         frame["bars"] = frame["exit_row"] - frame["entry_row"]
         return frame.astype({"entry_row": "int64", "exit_row": "int64", "bars": "int64"})
 
@@ -328,7 +330,7 @@ def _event_rows(buy_ok: np.ndarray, sell_ok: np.ndarray) -> list[int]:
         if row >= n:
             return rows
         rows.append(row)
-        pos = row
+        pos = row + 1
 
 
 def _direction_metrics(trades: Sequence[Trade], months: float) -> dict[str, float | int]:

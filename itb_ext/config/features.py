@@ -129,7 +129,9 @@ def _changes_when_start_moves(name: str, params: tuple[tuple[str, Number], ...])
         "volume": rng.lognormal(5.0, 0.5, n),
         "periods": np.full(n, float(kwargs.get("minperiod", 2))),
     }
-    args = [series.get(arg, close if arg in ("real", "real0") else open_) for arg in info.inputs]
+    series["real"] = series["real0"] = close
+    series["real1"] = open_
+    args = [series[arg] for arg in info.inputs]
     fn = getattr(talib, name)
     start = n - (look + 1) - 8
     full = fn(*args, **kwargs)

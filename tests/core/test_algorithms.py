@@ -21,10 +21,12 @@ def problem(n: int = 400, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     X = pd.DataFrame(rng.normal(size=(n, 4)), columns=["a", "b", "c", "d"])
     noise = rng.normal(scale=0.5, size=n)
-    labels = pd.DataFrame({
-        "high_30": (X["a"] + noise > 0.5),
-        "low_30": (X["b"] - noise < -0.5),
-    })
+    labels = pd.DataFrame(
+        {
+            "high_30": (X["a"] + noise > 0.5),
+            "low_30": (X["b"] - noise < -0.5),
+        }
+    )
     return X, labels
 
 
@@ -109,7 +111,10 @@ def test_bad_algorithm_entries_are_rejected(raw: dict, message: str) -> None:
 
 def test_itb_logistic_sample_arguments_train_without_deprecation(recwarn) -> None:
     X, labels = problem(100)
-    cfg = algo("lc", "lc", train={"penalty": "l2", "C": 1.0, "class_weight": None,
-                                  "solver": "sag", "max_iter": 100})
+    cfg = algo(
+        "lc",
+        "lc",
+        train={"penalty": "l2", "C": 1.0, "class_weight": None, "solver": "sag", "max_iter": 100},
+    )
     train_score_models(X, labels, [cfg])
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]

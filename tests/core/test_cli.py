@@ -13,12 +13,18 @@ import pytest
 
 SIGNALS_ONLY = {
     "signal_sets": [
-        {"generator": "combine",
-         "config": {"columns": ["up", "down"], "names": "trade_score", "combine": "difference"}},
-        {"generator": "threshold_rule",
-         "config": {"columns": "trade_score", "names": ["buy", "sell"],
-                    "parameters": {"buy_signal_threshold": 0.125,
-                                   "sell_signal_threshold": -0.125}}},
+        {
+            "generator": "combine",
+            "config": {"columns": ["up", "down"], "names": "trade_score", "combine": "difference"},
+        },
+        {
+            "generator": "threshold_rule",
+            "config": {
+                "columns": "trade_score",
+                "names": ["buy", "sell"],
+                "parameters": {"buy_signal_threshold": 0.125, "sell_signal_threshold": -0.125},
+            },
+        },
     ]
 }
 
@@ -26,21 +32,28 @@ SIGNALS_ONLY = {
 def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "itb_ext.cli", *map(str, args)],
-        capture_output=True, text=True, check=False, cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
     )
 
 
 @pytest.fixture
 def scored_candles(tmp_path: Path) -> Path:
     n = 6
-    df = pd.DataFrame({
-        "date": pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC"),
-        "open": np.linspace(100, 105, n), "high": np.linspace(101, 106, n),
-        "low": np.linspace(99, 104, n), "close": np.linspace(100.5, 105.5, n),
-        "volume": np.ones(n),
-        "up": [0.5, 0.75, 0.25, 0.625, 0.375, 0.375],
-        "down": [0.5, 0.25, 0.625, 0.5, 0.5, 0.25],
-    })
+    df = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC"),
+            "open": np.linspace(100, 105, n),
+            "high": np.linspace(101, 106, n),
+            "low": np.linspace(99, 104, n),
+            "close": np.linspace(100.5, 105.5, n),
+            "volume": np.ones(n),
+            "up": [0.5, 0.75, 0.25, 0.625, 0.375, 0.375],
+            "down": [0.5, 0.25, 0.625, 0.5, 0.5, 0.25],
+        }
+    )
     path = tmp_path / "candles.feather"
     df.to_feather(path)
     return path
@@ -54,12 +67,31 @@ def write_config(tmp_path: Path, doc: dict) -> Path:
 
 def test_compute_writes_inputs_and_signals(tmp_path: Path, scored_candles: Path) -> None:
     out = tmp_path / "out.parquet"
-    result = run_cli("compute", "--config", write_config(tmp_path, SIGNALS_ONLY),
-                     "--data", scored_candles, "--out", out, "--quiet")
+    result = run_cli(
+        "compute",
+        "--config",
+        write_config(tmp_path, SIGNALS_ONLY),
+        "--data",
+        scored_candles,
+        "--out",
+        out,
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     df = pd.read_parquet(out)
-    assert list(df.columns) == ["date", "open", "high", "low", "close", "volume", "up", "down",
-                                "trade_score", "buy", "sell"]
+    assert list(df.columns) == [
+        "date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "up",
+        "down",
+        "trade_score",
+        "buy",
+        "sell",
+    ]
     assert df["buy"].tolist() == [False, True, False, True, False, True]
     assert df["sell"].tolist() == [False, False, True, False, True, False]
 
@@ -72,7 +104,10 @@ def test_compute_writes_inputs_and_signals(tmp_path: Path, scored_candles: Path)
         (lambda d: d.assign(high=-d["high"]), r"'high'.*non-positive"),
         (lambda d: d.iloc[[0, 2, 1, 3, 4, 5]], "unsorted time"),
         (lambda d: d.iloc[[0, 1, 1, 3, 4, 5]], "duplicated time"),
-        (lambda d: d.drop(columns="down"), r"signal_sets\[0\] \(combine\): missing input column 'down'"),
+        (
+            lambda d: d.drop(columns="down"),
+            r"signal_sets\[0\] \(combine\): missing input column 'down'",
+        ),
     ],
 )
 def test_compute_bad_data_exits_2_with_one_line_and_no_output(
@@ -81,35 +116,67 @@ def test_compute_bad_data_exits_2_with_one_line_and_no_output(
     bad = tmp_path / "bad.parquet"
     mutate(pd.read_feather(scored_candles)).reset_index(drop=True).to_parquet(bad)
     out = tmp_path / "out.parquet"
-    result = run_cli("compute", "--config", write_config(tmp_path, SIGNALS_ONLY),
-                     "--data", bad, "--out", out, "--quiet")
+    result = run_cli(
+        "compute",
+        "--config",
+        write_config(tmp_path, SIGNALS_ONLY),
+        "--data",
+        bad,
+        "--out",
+        out,
+        "--quiet",
+    )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert pytest.importorskip("re").search(message, result.stderr), result.stderr
     assert not out.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet", "candles.feather", "itb.jsonc"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.parquet",
+        "candles.feather",
+        "itb.jsonc",
+    ]
 
 
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
         ({"signal_sets": [{"generator": "wobble", "config": {}}]}, "unknown generator 'wobble'"),
-        ({"signal_sets": [{"generator": "combine", "config": {"columns": ["up", "down"],
-                                                              "names": "s", "window": 3}}]},
-         r"signal_sets\[0\] \(combine\): config: unknown key 'window'"),
-        ({"signal_sets": [{"generator": "threshold_rule",
-                           "config": {"columns": "s", "names": ["b", "s2"],
-                                      "parameters": {"buy_signal_threshold": "high"}}}]},
-         "parameters.buy_signal_threshold"),
+        (
+            {
+                "signal_sets": [
+                    {
+                        "generator": "combine",
+                        "config": {"columns": ["up", "down"], "names": "s", "window": 3},
+                    }
+                ]
+            },
+            r"signal_sets\[0\] \(combine\): config: unknown key 'window'",
+        ),
+        (
+            {
+                "signal_sets": [
+                    {
+                        "generator": "threshold_rule",
+                        "config": {
+                            "columns": "s",
+                            "names": ["b", "s2"],
+                            "parameters": {"buy_signal_threshold": "high"},
+                        },
+                    }
+                ]
+            },
+            "parameters.buy_signal_threshold",
+        ),
     ],
 )
 def test_compute_bad_config_exits_2_naming_entry_and_key(
     tmp_path: Path, scored_candles: Path, doc: dict, message: str
 ) -> None:
     out = tmp_path / "out.parquet"
-    result = run_cli("compute", "--config", write_config(tmp_path, doc),
-                     "--data", scored_candles, "--out", out)
+    result = run_cli(
+        "compute", "--config", write_config(tmp_path, doc), "--data", scored_candles, "--out", out
+    )
     assert result.returncode == 2
     assert pytest.importorskip("re").search(message, result.stderr), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -117,26 +184,51 @@ def test_compute_bad_config_exits_2_naming_entry_and_key(
 
 
 def test_missing_files_are_named(tmp_path: Path, scored_candles: Path) -> None:
-    result = run_cli("compute", "--config", tmp_path / "none.jsonc", "--data", scored_candles,
-                     "--out", tmp_path / "o.parquet")
+    result = run_cli(
+        "compute",
+        "--config",
+        tmp_path / "none.jsonc",
+        "--data",
+        scored_candles,
+        "--out",
+        tmp_path / "o.parquet",
+    )
     assert result.returncode == 2
     assert "none.jsonc: config file not found" in result.stderr
-    result = run_cli("compute", "--config", write_config(tmp_path, SIGNALS_ONLY),
-                     "--data", tmp_path / "none.feather", "--out", tmp_path / "o.parquet")
+    result = run_cli(
+        "compute",
+        "--config",
+        write_config(tmp_path, SIGNALS_ONLY),
+        "--data",
+        tmp_path / "none.feather",
+        "--out",
+        tmp_path / "o.parquet",
+    )
     assert result.returncode == 2
     assert "none.feather: file not found" in result.stderr
 
 
 def test_unknown_output_type_and_usage_errors_exit_2(tmp_path: Path, scored_candles: Path) -> None:
     cfg = write_config(tmp_path, SIGNALS_ONLY)
-    result = run_cli("compute", "--config", cfg, "--data", scored_candles, "--out", tmp_path / "o.xls")
+    result = run_cli(
+        "compute", "--config", cfg, "--data", scored_candles, "--out", tmp_path / "o.xls"
+    )
     assert result.returncode == 2
     assert "unsupported output type '.xls'" in result.stderr
     result = run_cli("compute", "--config", cfg)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
-    result = run_cli("compute", "--config", cfg, "--data", scored_candles,
-                     "--out", tmp_path / "o.parquet", "--only", "feature")
+    result = run_cli(
+        "compute",
+        "--config",
+        cfg,
+        "--data",
+        scored_candles,
+        "--out",
+        tmp_path / "o.parquet",
+        "--only",
+        "feature",
+    )
     assert result.returncode == 2 and "unknown stage 'feature'" in result.stderr
 
 

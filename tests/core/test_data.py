@@ -47,7 +47,10 @@ def test_timestamp_column_in_milliseconds_is_accepted() -> None:
         (lambda d: d.assign(low=[1.0, 1.0, 0.0, 1.0]), r"'low'.*0.0 at row 2"),
         (lambda d: d.assign(volume=[1.0, -1.0, 1.0, 1.0]), r"'volume'.*negative.*row 1"),
         (lambda d: d.assign(open=["a", "b", "c", "d"]), "'open' is not numeric"),
-        (lambda d: d.assign(date=d["date"].iloc[[0, 1, 1, 3]].to_numpy()), "duplicated time.*row 2"),
+        (
+            lambda d: d.assign(date=d["date"].iloc[[0, 1, 1, 3]].to_numpy()),
+            "duplicated time.*row 2",
+        ),
         (lambda d: d.assign(date=d["date"].iloc[[0, 2, 1, 3]].to_numpy()), "unsorted time.*row 2"),
         (lambda d: d.assign(date=["2024-01-01", "x", "2024-01-03", "2024-01-04"]), "unreadable"),
     ],
@@ -58,13 +61,13 @@ def test_bad_candles_are_rejected_with_file_column_and_row(change, message: str)
 
 
 def test_read_table_errors_name_the_file(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="nothing.parquet: file not found"):
+    with pytest.raises(DataError, match=r"nothing\.parquet: file not found"):
         read_table(tmp_path / "nothing.parquet")
-    with pytest.raises(DataError, match="unsupported file type '.xlsx'"):
+    with pytest.raises(DataError, match=r"unsupported file type '\.xlsx'"):
         read_table(tmp_path / "a.xlsx")
     bad = tmp_path / "bad.parquet"
     bad.write_text("not parquet")
-    with pytest.raises(DataError, match="bad.parquet: cannot read parquet file"):
+    with pytest.raises(DataError, match=r"bad\.parquet: cannot read parquet file"):
         read_table(bad)
 
 

@@ -35,11 +35,15 @@ HAND_MONTHS = 5 / 730  # 5 hours of a 730-hour month
 GRID_2X2 = {"buy_signal_threshold": [0.1, 0.4], "sell_signal_threshold": [-0.1, -0.4]}
 
 
+def thresholds(table: pd.DataFrame) -> list[tuple[float, float]]:
+    return list(zip(table["buy_signal_threshold"], table["sell_signal_threshold"], strict=True))
+
+
 def test_ranking_by_percent_profit_per_month_keeps_grid_order_on_ties() -> None:
     table = grid_search(HAND, ["score"], "threshold_rule", config(grid=GRID_2X2, fee=0))
     # (B, S) -> long trades: S=-0.1: BUY0@10 SELL2@12, BUY4@10 SELL5@12 -> +20 % + 20 %
     #                        S=-0.4: BUY0@10 SELL3@9,  BUY4@10 SELL5@12 -> -10 % + 20 %
-    assert list(zip(table["buy_signal_threshold"], table["sell_signal_threshold"])) == [
+    assert thresholds(table) == [
         (0.1, -0.1),
         (0.4, -0.1),
         (0.1, -0.4),
@@ -74,7 +78,7 @@ def test_topn_to_store_keeps_the_best_rows() -> None:
 def test_buy_sell_equal_sets_sell_to_minus_buy() -> None:
     cfg = config(grid={**GRID_2X2, "sell_signal_threshold": [-9.0]}, buy_sell_equal=True, fee=0)
     table = grid_search(HAND, ["score"], "threshold_rule", cfg)
-    assert list(zip(table["buy_signal_threshold"], table["sell_signal_threshold"])) == [
+    assert thresholds(table) == [
         (0.1, -0.1),
         (0.4, -0.4),
     ]
@@ -120,7 +124,7 @@ def test_parameter_grid_follows_sklearn_order() -> None:
         "sell_signal_threshold",
         "sell_signal_threshold_2",
     ]
-    rows = list(zip(*grid.values()))
+    rows = list(zip(*grid.values(), strict=True))
     assert rows[:3] == [(1.0, 1.0, -1.0, -1.0), (1.0, 1.0, -1.0, -2.0), (1.0, 1.0, -2.0, -1.0)]
     assert rows[-1] == (2.0, 2.0, -2.0, -2.0)
     assert len(rows) == 16
@@ -157,7 +161,10 @@ def test_exact_threshold_ties_fire_with_range_values() -> None:
     assert float_range(0.1, 0.4, 0.05) == (0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
     df = HAND.assign(score=[0.25, 0.0, -0.25, 0.0, 0.0, 0.0])
     cfg = config(
-        grid={"buy_signal_threshold": "np.arange(0.1, 0.4, 0.05)", "sell_signal_threshold": [-0.25]},
+        grid={
+            "buy_signal_threshold": "np.arange(0.1, 0.4, 0.05)",
+            "sell_signal_threshold": [-0.25],
+        },
         fee=0,
         topn_to_store=100,
     )
@@ -168,7 +175,13 @@ def test_exact_threshold_ties_fire_with_range_values() -> None:
 
 def test_progress_reports_grid_points() -> None:
     calls: list[tuple[int, int]] = []
-    grid_search(HAND, ["score"], "threshold_rule", config(grid=GRID_2X2), progress=lambda d, t: calls.append((d, t)))
+    grid_search(
+        HAND,
+        ["score"],
+        "threshold_rule",
+        config(grid=GRID_2X2),
+        progress=lambda d, t: calls.append((d, t)),
+    )
     assert calls[0] == (0, 4)
     assert calls[-1] == (4, 4)
 
@@ -236,7 +249,10 @@ def test_grid_search_rejects_rule_mismatches_and_missing_data() -> None:
         grid_search(HAND, ["score"], "combine", cfg)
     with pytest.raises(ConfigError, match="'buy_signal_threshold_2' is not a parameter"):
         grid_search(
-            HAND, ["score"], "threshold_rule", config(grid={**GRID_2X2, "buy_signal_threshold_2": [0]})
+            HAND,
+            ["score"],
+            "threshold_rule",
+            config(grid={**GRID_2X2, "buy_signal_threshold_2": [0]}),
         )
     with pytest.raises(DataError, match="missing input column 'nope'"):
         grid_search(HAND, ["nope"], "threshold_rule", cfg)

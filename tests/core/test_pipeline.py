@@ -26,7 +26,7 @@ def test_jsonc_comments_are_removed_but_not_inside_strings() -> None:
 
 
 def test_jsonc_error_names_the_line() -> None:
-    with pytest.raises(ConfigError, match="cfg.jsonc: invalid JSON at line 2"):
+    with pytest.raises(ConfigError, match=r"cfg\.jsonc: invalid JSON at line 2"):
         loads_jsonc('{"a": 1,\n "b": }', "cfg.jsonc")
 
 
@@ -54,8 +54,10 @@ def test_later_generator_overwrites_a_column_of_the_same_name() -> None:
 
 def test_infinite_scores_become_nan_after_the_stage() -> None:
     df = pd.DataFrame({"u": [1.0, 0.5], "d": [-1.0, 0.5]})
-    entry = {"generator": "combine", "config": {"columns": ["u", "d"], "names": "s",
-                                                "combine": "relative"}}
+    entry = {
+        "generator": "combine",
+        "config": {"columns": ["u", "d"], "names": "s", "combine": "relative"},
+    }
     out = run_steps(df, parse_section([entry], "signal_sets"))
     assert np.isnan(out["s"].iloc[0])
     assert out["s"].iloc[1] == 0.0
@@ -63,8 +65,10 @@ def test_infinite_scores_become_nan_after_the_stage() -> None:
 
 def test_custom_generator_in_itb_signature_is_called() -> None:
     df = pd.DataFrame({"close": [1.0, 2.0]})
-    entry = {"generator": "tests.core.custom_generators.shift:add_constant",
-             "config": {"columns": ["close"], "parameter": 2.0}}
+    entry = {
+        "generator": "tests.core.custom_generators.shift:add_constant",
+        "config": {"columns": ["close"], "parameter": 2.0},
+    }
     steps = parse_section([entry], "feature_sets", {"freq": "1h"})
     out = run_steps(df, steps)
     assert out["close_add"].tolist() == [3.0, 4.0]
@@ -81,7 +85,10 @@ def test_custom_generator_failure_names_the_entry() -> None:
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"generator": "nope", "config": {}}, r"signal_sets\[0\] \(nope\): unknown generator 'nope'"),
+        (
+            {"generator": "nope", "config": {}},
+            r"signal_sets\[0\] \(nope\): unknown generator 'nope'",
+        ),
         ({"generator": "topbot", "config": {}}, "deprecated"),
         ({"generator": "highlow2", "config": {}}, "produces labels, not signals"),
         ({"generator": "combine", "config": {}, "colour": 1}, "unknown key 'colour'"),

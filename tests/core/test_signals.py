@@ -36,7 +36,10 @@ def combine(up: list[float], down: list[float], **cfg: object) -> list[float]:
 def assert_same(actual: list[float], expected: list[float]) -> None:
     assert len(actual) == len(expected)
     for a, e in zip(actual, expected, strict=True):
-        assert (math.isnan(a) and math.isnan(e)) or a == pytest.approx(e, abs=1e-15), (actual, expected)
+        assert (math.isnan(a) and math.isnan(e)) or a == pytest.approx(e, abs=1e-15), (
+            actual,
+            expected,
+        )
 
 
 def test_smoothen_averages_columns_ignoring_nan() -> None:
@@ -68,9 +71,7 @@ def test_smoothen_point_threshold_binarises_and_counts_nan_as_below() -> None:
     df = pd.DataFrame({"a": [0.25, 0.24, NAN, 0.9]})
     assert_same(smoothen(df, columns=["a"], point_threshold=0.25), [1.0, 0.0, 0.0, 1.0])
     # then a rolling mean over the 0/1 values
-    assert_same(
-        smoothen(df, columns=["a"], point_threshold=0.25, window=2), [1.0, 0.5, 0.0, 0.5]
-    )
+    assert_same(smoothen(df, columns=["a"], point_threshold=0.25, window=2), [1.0, 0.5, 0.0, 0.5])
 
 
 def test_smoothen_zero_point_threshold_means_not_set_as_in_itb() -> None:
@@ -100,9 +101,7 @@ def test_combine_no_combine_takes_the_larger_side_with_sign() -> None:
 
 
 def test_combine_coefficient_then_constant() -> None:
-    assert_same(
-        combine([0.7], [0.2], combine="difference", coefficient=2, constant=-0.01), [0.99]
-    )
+    assert_same(combine([0.7], [0.2], combine="difference", coefficient=2, constant=-0.01), [0.99])
 
 
 def test_combine_zero_coefficient_is_ignored_as_in_itb() -> None:
@@ -110,7 +109,7 @@ def test_combine_zero_coefficient_is_ignored_as_in_itb() -> None:
 
 
 def test_combine_rejects_unknown_mode_naming_the_key() -> None:
-    with pytest.raises(ConfigError, match="combine.*'diff'"):
+    with pytest.raises(ConfigError, match=r"combine.*'diff'"):
         validate(CombineConfig, {"columns": ["u", "d"], "names": "s", "combine": "diff"}, "x")
 
 
@@ -119,7 +118,9 @@ def test_combine_requires_exactly_two_columns() -> None:
         validate(CombineConfig, {"columns": ["u", "d", "e"], "names": "s"}, "x")
 
 
-def rule(scores: list[float], buy: float | None, sell: float | None, columns: object) -> pd.DataFrame:
+def rule(
+    scores: list[float], buy: float | None, sell: float | None, columns: object
+) -> pd.DataFrame:
     params = {}
     if buy is not None:
         params["buy_signal_threshold"] = buy

@@ -26,9 +26,19 @@ def test_signal_sets_match_itb_reference(dataset: str, itbref_dir: Path, tmp_pat
     out = run_steps(frame, steps)
     out.to_parquet(tmp_path / "signals.parquet", index=False)
     result = subprocess.run(
-        [sys.executable, str(itbref_dir / "compare_itbref.py"), str(ref), str(tmp_path),
-         "--profile", "corrected", "--only", "signals"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            str(itbref_dir / "compare_itbref.py"),
+            str(ref),
+            str(tmp_path),
+            "--profile",
+            "corrected",
+            "--only",
+            "signals",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failed, 0 missing" in result.stdout, result.stdout

@@ -6,6 +6,7 @@ Expected numbers are computed by hand from the formulas in ``itb_ext.simulate``'
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,12 @@ SELL = [F, T, F, T, F, T]
 
 def test_levels_become_alternating_events_and_repeats_are_ignored() -> None:
     result = simulate(BUY, SELL, PRICES, fee=0.0)
-    assert events(result) == [(0, "BUY", 10.0), (1, "SELL", 11.0), (4, "BUY", 14.0), (5, "SELL", 15.0)]
+    assert events(result) == [
+        (0, "BUY", 10.0),
+        (1, "SELL", 11.0),
+        (4, "BUY", 14.0),
+        (5, "SELL", 15.0),
+    ]
     assert [(t.side, t.entry_row, t.exit_row) for t in result.trades] == [
         ("long", 0, 1),
         ("short", 1, 4),
@@ -71,7 +77,8 @@ def test_levels_become_alternating_events_and_repeats_are_ignored() -> None:
 def test_entry_based_accounting_without_fees() -> None:
     result = simulate(BUY, SELL, PRICES, fee=0.0)
     long, short, total = (result.performance[s] for s in ("long", "short", "total"))
-    # long 10 -> 11 (+1, +10 %), long 14 -> 15 (+1, +100/14 %); short sold 11, bought 14 (-3, -300/11 %)
+    # long 10 -> 11 (+1, +10 %), long 14 -> 15 (+1, +100/14 %);
+    # short sold 11, bought 14 (-3, -300/11 %)
     assert long["#transactions"] == 2
     assert long["profit"] == pytest.approx(2.0)
     assert long["%profit"] == pytest.approx(10.0 + 100 / 14)
@@ -129,7 +136,12 @@ def test_next_open_fills_at_the_following_open_and_ignores_the_last_bar() -> Non
     buy = [T, F, F, T, F]
     sell = [F, F, T, F, T]
     at_close = simulate(buy, sell, close, fee=0.0, fill="close")
-    assert events(at_close) == [(0, "BUY", 1.0), (2, "SELL", 3.0), (3, "BUY", 4.0), (4, "SELL", 5.0)]
+    assert events(at_close) == [
+        (0, "BUY", 1.0),
+        (2, "SELL", 3.0),
+        (3, "BUY", 4.0),
+        (4, "SELL", 5.0),
+    ]
     at_open = simulate(buy, sell, close, open_price=opens, fee=0.0, fill="next_open")
     # the SELL signal of the last bar has no next open: ignored, the long stays open
     assert events(at_open) == [(0, "BUY", 20.0), (2, "SELL", 40.0), (3, "BUY", 50.0)]
@@ -150,7 +162,9 @@ def test_rows_with_missing_or_zero_price_are_skipped() -> None:
 def test_next_open_skips_bars_whose_next_open_is_missing() -> None:
     close = [1.0, 1.0, 1.0, 1.0]
     opens = [5.0, math.nan, 7.0, 8.0]
-    result = simulate([T, T, F, F], [F, F, T, F], close, open_price=opens, fee=0.0, fill="next_open")
+    result = simulate(
+        [T, T, F, F], [F, F, T, F], close, open_price=opens, fee=0.0, fill="next_open"
+    )
     # row 0 would fill at open[1] = NaN: skipped; row 1 fills at open[2] = 7; row 2 at open[3] = 8
     assert events(result) == [(1, "BUY", 7.0), (2, "SELL", 8.0)]
 
@@ -168,9 +182,11 @@ def test_open_position_at_the_end_is_reported_but_not_counted() -> None:
     result = simulate([T, F, F], [F, F, F], [10.0, 11.0, 12.0], fee=0.01)
     assert result.trades == ()
     assert result.performance["total"]["#transactions"] == 0
-    assert result.open_position == OpenPosition(
-        "long", 0, 10.0, 12.0, pytest.approx(12 * 0.99 - 10 * 1.01)
-    )
+    position = result.open_position
+    assert position is not None
+    assert (position.side, position.entry_row, position.entry_price) == ("long", 0, 10.0)
+    assert position.last_price == 12.0
+    assert position.unrealized_profit == pytest.approx(12 * 0.99 - 10 * 1.01)
     short_open = simulate([T, F, F], [F, T, F], [10.0, 11.0, 12.0], fee=0.0).open_position
     assert short_open == OpenPosition("short", 1, 11.0, 12.0, -1.0)
 
@@ -298,7 +314,7 @@ def test_events_match_the_row_by_row_state_machine(data: st.DataObject) -> None:
     result = simulate(buy, sell, price, fee=0.0)
     assert events(result) == naive_events(buy, sell, price)
     # every trade joins two consecutive events; long after BUY, short after SELL
-    for trade, (entry, exit_) in zip(result.trades, zip(result.events, result.events[1:])):
+    for trade, (entry, exit_) in zip(result.trades, pairwise(result.events), strict=True):
         assert (trade.entry_row, trade.exit_row) == (entry.row, exit_.row)
         assert trade.side == ("long" if entry.side == "BUY" else "short")
     assert len(result.trades) == max(len(result.events) - 1, 0)
