@@ -30,7 +30,12 @@ def _progress_bar(total: int, desc: str, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(
-        total=total, desc=desc, unit="step", disable=not enabled, leave=False, file=sys.stderr
+        total=total,
+        desc=desc,
+        unit="step",
+        disable=not (enabled and sys.stderr.isatty()),
+        leave=False,
+        file=sys.stderr,
     )
 
 
@@ -97,6 +102,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             setup.config,
             time_column=time_column_of(frame, str(args.data)),
             progress=progress,
+            base_parameters=setup.base_parameters,
         )
     _write_result(table, Path(args.out))
     top = table.head(args.top)

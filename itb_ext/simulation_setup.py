@@ -21,6 +21,7 @@ class SimulationInputs:
     :param score_columns: the rule's score columns.
     :param score_steps: the signal steps before the rule, which compute those scores.
     :param price_column: the column trades are priced at.
+    :param base_parameters: the rule's own thresholds, for grid keys the grid leaves out.
     """
 
     config: SimulateModelConfig
@@ -28,6 +29,7 @@ class SimulationInputs:
     score_columns: tuple[str, ...]
     score_steps: tuple[GeneratorStep, ...]
     price_column: str
+    base_parameters: dict[str, float]
 
 
 def simulation_inputs(document: Mapping[str, Any], pipeline: ITBPipeline) -> SimulationInputs:
@@ -48,6 +50,11 @@ def simulation_inputs(document: Mapping[str, Any], pipeline: ITBPipeline) -> Sim
                 score_columns=tuple(columns),
                 score_steps=pipeline.signal_sets[:i],
                 price_column=cfg.price_column,
+                base_parameters={
+                    k: float(v)
+                    for k, v in step.config.parameters.model_dump().items()
+                    if v is not None
+                },
             )
     raise ConfigError(
         f"simulate_model.signal_generator: no '{cfg.signal_generator}' entry in signal_sets"

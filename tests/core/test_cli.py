@@ -237,3 +237,79 @@ def test_every_command_has_help(command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.returncode == 0
     assert "usage" in result.stdout.lower()
+
+
+SIMULATE = {
+    **SIGNALS_ONLY,
+    "simulate_model": {
+        "direction": "long",
+        "topn_to_store": 3,
+        "fee": 0.0,
+        "grid": {"buy_signal_threshold": [0.125, 0.5], "sell_signal_threshold": [-0.125]},
+    },
+}
+
+
+def test_simulate_ranks_the_threshold_grid(tmp_path: Path, scored_candles: Path) -> None:
+    out = tmp_path / "ranked.csv"
+    result = run_cli(
+        "simulate",
+        "--config",
+        write_config(tmp_path, SIMULATE),
+        "--data",
+        scored_candles,
+        "--out",
+        out,
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out)
+    assert table["buy_signal_threshold"].tolist() == [0.125, 0.5]
+    # buy 0.125: BUY row 1 (close 101.5), SELL row 2 (102.5), BUY row 3 (103.5), SELL row 4 (104.5)
+    first = table.iloc[0]
+    assert first["#transactions"] == 2
+    assert first["profit"] == pytest.approx(2.0)
+    assert first["%profit"] == pytest.approx(100 / 101.5 + 100 / 103.5)
+    # buy 0.5: BUY row 1, SELL row 2: one trade
+    assert table.iloc[1]["#transactions"] == 1
+    assert "buy_signal_threshold" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".json", ".md"])
+def test_simulate_writes_json_and_markdown(
+    tmp_path: Path, scored_candles: Path, suffix: str
+) -> None:
+    out = tmp_path / f"ranked{suffix}"
+    result = run_cli(
+        "simulate",
+        "--config",
+        write_config(tmp_path, SIMULATE),
+        "--data",
+        scored_candles,
+        "--out",
+        out,
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    if suffix == ".json":
+        rows = json.loads(text)
+        assert rows[0]["%profit/M"] >= rows[1]["%profit/M"]
+    else:
+        assert text.splitlines()[0].startswith("| buy_signal_threshold |")
+        assert "%profit/M" in text.splitlines()[0]
+
+
+def test_simulate_rejects_a_grid_expression_it_cannot_parse(
+    tmp_path: Path, scored_candles: Path
+) -> None:
+    doc = json.loads(json.dumps(SIMULATE))
+    doc["simulate_model"]["grid"]["buy_signal_threshold"] = "__import__('os').system('true')"
+    out = tmp_path / "ranked.csv"
+    result = run_cli(
+        "simulate", "--config", write_config(tmp_path, doc), "--data", scored_candles, "--out", out
+    )
+    assert result.returncode == 2
+    assert "simulate_model" in result.stderr and "buy_signal_threshold" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
