@@ -20,6 +20,7 @@ from itb_ext.config.models import AlgorithmConfig
 from itb_ext.config.signals import CombineConfig, ThresholdRule2Config, ThresholdRuleConfig
 from itb_ext.errors import ConfigError
 from itb_ext.naming import class_names, feature_column, score_column, target_column
+from itb_ext.notifications import ScoreNotificationConfig
 from itb_ext.pipeline import GeneratorStep, parse_section, run_steps
 
 CombineMode = Literal["difference", "relative", "no_combine"]
@@ -52,7 +53,7 @@ class ITBSectionModel(FrozenModel):
     signal_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
     freqai_expansion: bool = False
     seed: int = 0
-    score_notification_model: dict[str, Any] | None = None
+    score_notification_model: ScoreNotificationConfig | None = None
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from freqtrade.exceptions import OperationalException
+from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
+from freqtrade.strategy import IStrategy
 
 from itb_ext.algorithms import ScoreModels, train_score_models
 from itb_ext.errors import ITBError
@@ -20,6 +22,12 @@ from itb_ext.freqai_setup import ITBSetup
 from itb_ext.naming import class_names, label_of_target, score_column
 
 logger = logging.getLogger(__name__)
+
+PREDICTION_BLOCK = 256
+"""Rows per model call. BLAS computes the last rows of a matrix product with other kernels than
+the rest, so a probability could change in its last bits with the length of the frame predicted;
+fixed-size blocks (the last one padded) make each candle's value independent of where the
+backtest ends."""
 
 
 class ITBClassifier(BaseClassifierModel):
@@ -39,6 +47,46 @@ class ITBClassifier(BaseClassifierModel):
         except ITBError as exc:
             raise OperationalException(str(exc)) from None
         self._training_error: BaseException | None = None
+        #: Per pair, the last live training failure (cleared by a successful training); the
+        #: strategy turns it into a log line and a Telegram warning.
+        self.training_failures: dict[str, str] = {}
+
+    def extract_data_and_train_model(
+        self,
+        new_trained_timerange: Any,
+        pair: str,
+        strategy: Any,
+        dk: FreqaiDataKitchen,
+        data_load_timerange: Any,
+    ) -> None:
+        try:
+            super().extract_data_and_train_model(
+                new_trained_timerange, pair, strategy, dk, data_load_timerange
+            )
+        except Exception as exc:
+            self.training_failures[pair] = f"{type(exc).__name__}: {exc}"
+            raise
+        self.training_failures.pop(pair, None)
+
+    def start_backtesting(
+        self,
+        dataframe: pd.DataFrame,
+        metadata: dict,
+        dk: FreqaiDataKitchen,
+        strategy: IStrategy,
+    ) -> FreqaiDataKitchen:
+        """FreqAI's walk-forward backtest, also predicting the timerange's last candle.
+
+        FreqAI's backtest windows exclude their end, so the candle at the end of ``--timerange``
+        (which the backtest holds) got no prediction and a 0 fill. Cutting the timerange there,
+        as ``lookahead-analysis`` does, then changed that candle's scores and ``do_predict``.
+        The last window now reaches one candle further; its model is unchanged.
+        """
+        if dk.backtesting_timeranges:
+            last = dk.backtesting_timeranges[-1].copy()
+            last.stopts += timeframe_to_seconds(self.config["timeframe"])
+            dk.backtesting_timeranges[-1] = last
+        return super().start_backtesting(dataframe, metadata, dk, strategy)
 
     def train(
         self, unfiltered_df: pd.DataFrame, pair: str, dk: FreqaiDataKitchen, **kwargs: Any
@@ -104,7 +152,7 @@ class ITBClassifier(BaseClassifierModel):
         dk.data_dictionary["prediction_features"] = features
 
         model: ScoreModels = self.model
-        scores = model.predict(features).reset_index(drop=True)
+        scores = _predict_in_blocks(model, features.reset_index(drop=True))
         pred = {}
         for column in dk.label_list:
             label = label_of_target(column)
@@ -129,3 +177,21 @@ class ITBClassifier(BaseClassifierModel):
         error = self._training_error
         reason = f"{type(error).__name__}: {error}" if error is not None else "no model"
         raise OperationalException(f"ITBClassifier: training for {dk.pair} failed ({reason})")
+
+
+def _predict_in_blocks(model: ScoreModels, features: pd.DataFrame) -> pd.DataFrame:
+    """``model.predict`` over blocks of :data:`PREDICTION_BLOCK` rows, the last padded with zeros.
+
+    :param features: transformed features with a 0..n-1 index.
+    """
+    parts = []
+    for start in range(0, len(features), PREDICTION_BLOCK):
+        block = features.iloc[start : start + PREDICTION_BLOCK]
+        rows = len(block)
+        if rows < PREDICTION_BLOCK:
+            padding = pd.DataFrame(0.0, index=range(PREDICTION_BLOCK - rows), columns=block.columns)
+            block = pd.concat([block, padding], ignore_index=True)
+        parts.append(model.predict(block.reset_index(drop=True)).iloc[:rows])
+    if not parts:
+        return model.predict(features)
+    return pd.concat(parts, ignore_index=True)

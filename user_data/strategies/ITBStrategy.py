@@ -6,11 +6,14 @@ import logging
 from typing import Any
 
 import pandas as pd
+from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
+from freqtrade.exchange import timeframe_to_minutes
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter, IStrategy
 
 from itb_ext.errors import ITBError
 from itb_ext.freqai_setup import COMBINE_MODES, ITBSetup, SignalOverrides
+from itb_ext.notifications import next_notification
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,10 @@ class ITBStrategy(IStrategy):
             "combine_mode": defaults.combine_mode,
         }
         self.sell_params = {"sell_threshold": defaults.sell_threshold}
+        # Per pair: last score band notified, whether predictions were trusted, last failure told.
+        self._score_bands: dict[str, int] = {}
+        self._trusted: dict[str, bool] = {}
+        self._failures_told: dict[str, str] = {}
 
     @property
     def plot_config(self) -> dict[str, Any]:  # type: ignore[override]
@@ -118,7 +125,67 @@ class ITBStrategy(IStrategy):
         dataframe.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, "itb_buy")
         if self.can_short:
             dataframe.loc[signals["sell"] & trusted, ["enter_short", "enter_tag"]] = (1, "itb_sell")
+        if self._is_trading():
+            self._tell_model_state(dataframe, metadata["pair"])
+            self._notify_score(dataframe, metadata["pair"])
         return dataframe
+
+    # --- messages (dry-run and live only) ------------------------------------------------------
+
+    def _is_trading(self) -> bool:
+        return self.dp is not None and self.dp.runmode in (RunMode.DRY_RUN, RunMode.LIVE)
+
+    def _tell_model_state(self, dataframe: pd.DataFrame, pair: str) -> None:
+        """Warn once when entries stop for want of a trusted prediction, and when they resume."""
+        failure = getattr(self.freqai, "training_failures", {}).get(pair)
+        if failure and self._failures_told.get(pair) != failure:
+            self._failures_told[pair] = failure
+            logger.error(f"ITB {pair}: model training failed: {failure}")
+            self.dp.send_msg(
+                f"⚠️ ITB {pair}: model training failed ({failure}); "
+                "entries use the last good model or stay paused.",
+                always_send=True,
+            )
+        trusted = bool(dataframe["do_predict"].iloc[-1] == 1)
+        if self._trusted.get(pair, True) != trusted:
+            if trusted:
+                logger.info(f"ITB {pair}: predictions trusted again, entries resume.")
+                self.dp.send_msg(f"ITB {pair}: predictions trusted again, entries resume.")
+            else:
+                value = dataframe["do_predict"].iloc[-1]
+                logger.warning(
+                    f"ITB {pair}: no trusted prediction (do_predict={value}); entries paused."
+                )
+                self.dp.send_msg(
+                    f"⚠️ ITB {pair}: no trusted prediction (do_predict={value}); entries paused.",
+                    always_send=True,
+                )
+        self._trusted[pair] = trusted
+
+    def _notify_score(self, dataframe: pd.DataFrame, pair: str) -> None:
+        """ITB's score notification for the newest candle (bands from the ``itb`` section)."""
+        cfg = self.itb.raw.score_notification_model
+        if cfg is None:
+            return
+        last = dataframe.iloc[-1]
+        names = cfg.score_column_names
+        secondary = float(last[names[1]]) if len(names) > 1 else None
+        close_time = pd.Timestamp(last["date"]) + pd.Timedelta(
+            minutes=timeframe_to_minutes(self.timeframe)
+        )
+        band, message = next_notification(
+            self._score_bands.get(pair),
+            pair=pair,
+            price=float(last["close"]),
+            score=float(last[names[0]]),
+            secondary=secondary,
+            close_minutes=int(close_time.timestamp() // 60),
+            timeframe=self.timeframe,
+            cfg=cfg,
+        )
+        self._score_bands[pair] = band
+        if message is not None:
+            self.dp.send_msg(message, always_send=True)
 
     def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         signals = self._signals(dataframe)
