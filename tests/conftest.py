@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,3 +24,30 @@ def itbref_dir() -> Path:
 def candles_dir() -> Path:
     """Folder holding the embedded Bitfinex candles in FreqTrade's feather layout."""
     return CANDLES_DIR
+
+
+def compare_with_itb(
+    dataset: Path, candidate: Path, only: str, profile: str = "corrected"
+) -> subprocess.CompletedProcess[str]:
+    """Run the fixtures' own comparison script on a candidate folder.
+
+    :param dataset: the fixture dataset folder (reference outputs).
+    :param candidate: folder with ``features/labels/signals.parquet`` and/or ``simulate.json``.
+    :param only: comma-separated parts to compare (``features,labels,signals,simulate``).
+    :param profile: ``corrected`` (ITB's documented defects may differ) or ``faithful``.
+    """
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ITBREF_DIR / "compare_itbref.py"),
+            str(dataset),
+            str(candidate),
+            "--profile",
+            profile,
+            "--only",
+            only,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import ITBREF_DATASETS
+from tests.conftest import ITBREF_DATASETS, compare_with_itb
 
 SCORE_INPUTS = ["lin_up", "lin_down", "rnd_up", "rnd_down", "q_up", "q_down"]
 
@@ -56,21 +56,7 @@ def test_itb_ext_compute_matches_itb_on_reference_fixture(
         expected = pd.read_parquet(ref / f"{stage}.parquet").columns
         columns = ["timestamp", *[c for c in expected if c in result.columns and c != "timestamp"]]
         result[columns].to_parquet(tmp_path / f"{stage}.parquet", index=False)
-    compare = subprocess.run(
-        [
-            sys.executable,
-            str(itbref_dir / "compare_itbref.py"),
-            str(ref),
-            str(tmp_path),
-            "--profile",
-            "corrected",
-            "--only",
-            "features,labels,signals",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    compare = compare_with_itb(ref, tmp_path, "features,labels,signals")
     assert compare.returncode == 0, compare.stdout
     assert compare.stdout.count(" 0 failed, 0 missing") == 3, compare.stdout
     assert "RESULT: PASS" in compare.stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from itb_ext.config.features import ItblibConfig, ItbstatsConfig, TalibConfig
 from itb_ext.features.itblib import generate_itblib
 from itb_ext.features.itbstats import generate_itbstats
 from itb_ext.features.talib import generate_talib
+from tests.conftest import compare_with_itb
 
 GENERATORS: dict[str, tuple[Any, Any]] = {
     "talib": (TalibConfig, generate_talib),
@@ -49,21 +49,7 @@ def compute_features(dataset_dir: Path) -> pd.DataFrame:
 def compare(
     itbref_dir: Path, dataset: str, candidate: Path, profile: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            str(itbref_dir / "compare_itbref.py"),
-            str(itbref_dir / dataset),
-            str(candidate),
-            "--profile",
-            profile,
-            "--only",
-            "features",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return compare_with_itb(itbref_dir / dataset, candidate, "features", profile)
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

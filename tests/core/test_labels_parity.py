@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from itb_ext.config.labels import Highlow2Config, HighlowConfig, Topbot2Config
 from itb_ext.labels.highlow import generate_highlow
 from itb_ext.labels.highlow2 import generate_highlow2
 from itb_ext.labels.topbot2 import generate_topbot2
-from tests.conftest import ITBREF_DATASETS
+from tests.conftest import ITBREF_DATASETS, compare_with_itb
 
 GENERATORS: dict[str, tuple[type, Callable[[pd.DataFrame, Any], pd.DataFrame]]] = {
     "highlow": (HighlowConfig, generate_highlow),
@@ -46,21 +44,7 @@ def test_label_sets_match_itb_reference(dataset: str, itbref_dir: Path, tmp_path
     ref = itbref_dir / dataset
     labels = compute_labels(ref)
     labels.to_parquet(tmp_path / "labels.parquet", index=False)
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(itbref_dir / "compare_itbref.py"),
-            str(ref),
-            str(tmp_path),
-            "--profile",
-            "corrected",
-            "--only",
-            "labels",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = compare_with_itb(ref, tmp_path, "labels")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "36 columns compared, 0 failed, 0 missing" in result.stdout, result.stdout
 

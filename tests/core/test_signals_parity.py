@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from itb_ext.pipeline import parse_section, run_steps
-from tests.conftest import ITBREF_DATASETS
+from tests.conftest import ITBREF_DATASETS, compare_with_itb
 
 SCORE_INPUTS = ["lin_up", "lin_down", "rnd_up", "rnd_down", "q_up", "q_down"]
 
@@ -25,20 +23,6 @@ def test_signal_sets_match_itb_reference(dataset: str, itbref_dir: Path, tmp_pat
     steps = parse_section(config["signal_sets"], "signal_sets", config)
     out = run_steps(frame, steps)
     out.to_parquet(tmp_path / "signals.parquet", index=False)
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(itbref_dir / "compare_itbref.py"),
-            str(ref),
-            str(tmp_path),
-            "--profile",
-            "corrected",
-            "--only",
-            "signals",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = compare_with_itb(ref, tmp_path, "signals")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failed, 0 missing" in result.stdout, result.stdout

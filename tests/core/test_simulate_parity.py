@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ import pandas as pd
 import pytest
 
 from itb_ext.simulate import performance_report, simulate_frame
+from tests.conftest import compare_with_itb
 
 DATASETS = ("synthetic_1h_3000", "bitfinex_btcusd_1h_2018")
 
@@ -43,21 +42,7 @@ def test_simulate_json_passes_compare_itbref(
         simulations[entry["name"]] = {"correct": performance_report(result)}
     assert len(simulations) == 25
     (tmp_path / "simulate.json").write_text(json.dumps({"simulations": simulations}))
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(itbref_dir / "compare_itbref.py"),
-            str(folder),
-            str(tmp_path),
-            "--profile",
-            "corrected",
-            "--only",
-            "simulate",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = compare_with_itb(folder, tmp_path, "simulate")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "25 simulations compared, 0 failed" in run.stdout
 
