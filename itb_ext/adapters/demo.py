@@ -103,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     print(f"   (training takes a few minutes the first time; log: {log_file})", flush=True)
+    params = USER_DATA / "strategies" / "ITBStrategy.json"
+    if params.exists():
+        print(f"   note: hyperopt result {params} overrides the config's thresholds", flush=True)
     code, backtest_seconds = _run_backtest(args.timerange, log_file, results_dir)
     if code != 0:
         tail = log_file.read_text(errors="replace").splitlines()[-15:] if log_file.exists() else []

@@ -121,6 +121,8 @@ def hyperopt(tmp_path_factory: pytest.TempPathFactory, freqtrade_installed: None
         "--min-trades",
         "1",
         "--print-json",
+        # the parameter file would land beside the repository's strategy and change its defaults
+        "--disable-param-export",
     )
 
 
