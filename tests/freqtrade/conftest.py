@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -42,9 +43,16 @@ def write_config(folder: Path, **overrides: Any) -> Path:
 
 
 def make_userdir(folder: Path) -> Path:
+    """A FreqTrade user-data folder with its own copy of the strategy.
+
+    The copy keeps a hyperopt parameter file (``ITBStrategy.json``) a developer may have beside
+    the repository's strategy from changing what the tests run.
+    """
     userdir = folder / "user_data"
-    for sub in ("models", "backtest_results", "hyperopt_results", "logs", "plot"):
+    for sub in ("models", "backtest_results", "hyperopt_results", "logs", "plot", "strategies"):
         (userdir / sub).mkdir(parents=True, exist_ok=True)
+    for source in (USER_DATA / "strategies").glob("*.py"):
+        shutil.copy(source, userdir / "strategies" / source.name)
     return userdir
 
 
@@ -64,7 +72,7 @@ def run_offline(command: str, config: Path, userdir: Path, *extra: str, timeout:
         "--datadir",
         str(CANDLES),
         "--strategy-path",
-        str(USER_DATA / "strategies"),
+        str(userdir / "strategies"),
         "--freqaimodel-path",
         str(USER_DATA / "freqaimodels"),
         "--logfile",
