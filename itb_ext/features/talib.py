@@ -57,6 +57,48 @@ def to_relative(outputs: Sequence[FloatArray], params: RelativeParameters) -> li
     return result
 
 
+#: Fixed-window functions computed here window by window instead of by TA-Lib.
+WINDOW_STATISTICS = frozenset({"SMA", "STDDEV", "VAR", "LINEARREG_SLOPE"})
+_ROWS_PER_BLOCK = 4096
+
+
+def window_statistic(function: str, values: FloatArray, window: int) -> FloatArray:
+    """``SMA``, ``STDDEV`` (population), ``VAR`` or ``LINEARREG_SLOPE`` from each window alone.
+
+    TA-Lib computes these with running sums carried from the first row, so their last digits
+    depend on where the series starts: a model trained on a frame that starts one candle later
+    sees slightly different features (a tree model can then split differently, which FreqTrade's
+    ``recursive-analysis`` reports). Here every value is a function of its own ``window`` values
+    only: the same candle gets the same bits whatever history precedes it. Values agree with
+    TA-Lib to rounding; the first ``window - 1`` rows and windows holding a NaN are NaN.
+
+    :param function: one of :data:`WINDOW_STATISTICS`.
+    :param values: the input series.
+    :param window: rows per window (>= 1).
+    """
+    n = len(values)
+    out = np.full(n, np.nan)
+    if window > n:
+        return out
+    windows = np.lib.stride_tricks.sliding_window_view(values, window)
+    offsets = np.arange(window, dtype=np.float64) - (window - 1) / 2.0
+    spread = float(offsets @ offsets)
+    for start in range(0, len(windows), _ROWS_PER_BLOCK):
+        block = windows[start : start + _ROWS_PER_BLOCK]
+        mean = block.mean(axis=1)
+        if function == "SMA":
+            result = mean
+        elif function == "LINEARREG_SLOPE":
+            # element-wise products summed per row (not a BLAS product, whose kernels vary
+            # with the number of rows)
+            result = ((block - mean[:, None]) * offsets).sum(axis=1) / spread
+        else:
+            variance = ((block - mean[:, None]) ** 2).mean(axis=1)
+            result = variance if function == "VAR" else np.sqrt(variance)
+        out[window - 1 + start : window - 1 + start + len(block)] = result
+    return out
+
+
 def _call(
     cfg: TalibConfig, function: str, window: int | None, inputs: dict[str, FloatArray]
 ) -> list[FloatArray]:
@@ -65,6 +107,12 @@ def _call(
         # ITB's special case: window 1 on one input is the (interpolated) input itself
         return [next(iter(inputs.values())).copy()]
     args = [inputs[arg] for arg, _ in cfg.column_args(function)]
+    params = cfg.call_parameters(window)
+    if window and len(args) == 1 and function in WINDOW_STATISTICS:
+        extra = {k: v for k, v in params.items() if k != "timeperiod"}
+        if set(extra) <= {"nbdev"}:
+            values = window_statistic(function, args[0], int(window))
+            return [values * float(extra.get("nbdev", 1.0))]
     try:
         out = getattr(talib, function)(*args, **cfg.call_parameters(window))
     except Exception as exc:  # TA-Lib raises plain Exception on bad parameters

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -344,3 +345,18 @@ def test_features_never_read_the_future(values: list[float], data: st.DataObject
         full = generate_talib(df, entry)
         prefix = generate_talib(df.iloc[:k], entry)
         np.testing.assert_array_equal(prefix.to_numpy(), full.iloc[:k].to_numpy())
+
+
+@pytest.mark.parametrize("function", ["SMA", "STDDEV", "VAR", "LINEARREG_SLOPE"])
+def test_fixed_window_statistics_do_not_depend_on_where_the_series_starts(function: str) -> None:
+    from itb_ext.features.talib import window_statistic
+
+    rng = np.random.default_rng(5)
+    close = 8000.0 + np.cumsum(rng.normal(0, 30, 3000))
+    full = window_statistic(function, close, 24)
+    for skip in (1, 7, 500):
+        later = window_statistic(function, close[skip:], 24)
+        # bit for bit: a candle's feature is the same whatever history was loaded before it
+        assert np.array_equal(later[23:], full[skip + 23 :])
+    reference = getattr(talib, function)(close, timeperiod=24)
+    np.testing.assert_allclose(full, reference, rtol=1e-7, atol=1e-9 * close.mean())

@@ -50,7 +50,7 @@ def test_walk_forward_backtest_trains_predicts_itb_scores_and_trades(backtest: R
     assert "raised exception" not in backtest.log
     assert "Traceback" not in backtest.output
     preds = predictions(backtest.userdir)
-    assert len(preds) == 59 * 24  # every backtested candle has a prediction
+    assert len(preds) == 59 * 24 + 1  # every backtested candle, the end candle included
     for column in SCORES:
         values = preds[column].to_numpy()
         assert np.isfinite(values).all(), column
