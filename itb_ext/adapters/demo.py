@@ -14,7 +14,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from itb_ext.evaluation import buy_and_hold, model_quality, read_backtest_predictions
@@ -130,14 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n== Out-of-sample model quality (candles each model never trained on)")
     print(quality.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     hold = pd.DataFrame(hold_rows)
-    hold.loc[len(hold)] = {
-        "pair": "mean",
-        "first_close": np.nan,
-        "last_close": np.nan,
-        "buy_and_hold_%": hold["buy_and_hold_%"].mean(),
-    }
     print("\n== Buy and hold over the same period")
     print(hold.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    print(f"mean of the pairs: {hold['buy_and_hold_%'].mean():+.2f} %")
     print("\n== Stage times")
     print(f"feature build (all pairs, full history): {feature_seconds:8.2f} s")
     print(f"model training ({trainings} trainings):  {training_seconds:8.2f} s")
