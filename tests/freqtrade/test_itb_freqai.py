@@ -177,3 +177,33 @@ def test_a_model_that_cannot_train_fails_the_backtest(tmp_path: Path) -> None:
     assert run.returncode != 0
     assert "ITBClassifier: training for BTC/USD failed" in run.output
     assert not list((userdir / "backtest_results").glob("*.zip"))
+
+
+def test_freqai_expansion_multiplies_the_itb_features(tmp_path: Path) -> None:
+    userdir = make_userdir(tmp_path)
+    section = json.loads(
+        (Path(__file__).resolve().parents[2] / "user_data" / "itb-sample-1h.json").read_text()
+    )["itb"]
+    section["freqai_expansion"] = True
+    expanded = {
+        **SMALL,
+        "itb": section,
+        "freqai": {
+            **SMALL["freqai"],
+            "identifier": "itb-expansion",
+            "feature_parameters": {
+                "include_timeframes": ["1h", "4h"],
+                "include_shifted_candles": 1,
+            },
+        },
+    }
+    config = write_config(tmp_path, **expanded)
+    run = run_offline(
+        "backtesting", config, userdir, "--timerange", "20190101-20190201", "--export", "trades"
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    # 16 ITB features x 2 timeframes x (the candle + 1 shifted candle)
+    assert set(re.findall(r"Training model on (\d+) features", run.log)) == {"64"}
+    assert (
+        latest_backtest(userdir / "backtest_results")["strategy"]["ITBStrategy"]["total_trades"] > 0
+    )
