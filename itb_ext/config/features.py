@@ -35,6 +35,17 @@ def _one_or_many(value: Any) -> Any:
     return (value,)
 
 
+def _columns_or_mapping(value: Any) -> Any:
+    """ITB's ``columns``: a name, a list of names, or a mapping TA-Lib input -> column."""
+    return value if isinstance(value, dict) else _one_or_many(value)
+
+
+def _at_least_one_column(value: tuple[str, ...] | dict[str, str]) -> Any:
+    if len(value) == 0:
+        raise ValueError("at least one input column is needed")
+    return value
+
+
 def _false_is_none(value: Any) -> Any:
     """ITB reads missing parameters as ``False``; accept an explicit ``false`` as "not set"."""
     return None if value is False else value
@@ -224,17 +235,8 @@ class TalibConfig(FrozenModel):
     names: str | tuple[str, ...] | None = None
     parameters: RelativeParameters = RelativeParameters()
 
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _normalise_columns(cls, value: Any) -> Any:
-        return value if isinstance(value, dict) else _one_or_many(value)
-
-    @field_validator("columns")
-    @classmethod
-    def _some_columns(cls, value: tuple[str, ...] | dict[str, str]) -> Any:
-        if len(value) == 0:
-            raise ValueError("at least one input column is needed")
-        return value
+    _normalise_columns = field_validator("columns", mode="before")(_columns_or_mapping)
+    _some_columns = field_validator("columns")(_at_least_one_column)
 
     _normalise_functions = field_validator("functions", mode="before")(_one_or_many)
 
@@ -453,17 +455,8 @@ class ItbstatsConfig(FrozenModel):
     names: str | tuple[str, ...] | None = None
     parameters: ItbstatsParameters = ItbstatsParameters()
 
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _normalise_columns(cls, value: Any) -> Any:
-        return value if isinstance(value, dict) else _one_or_many(value)
-
-    @field_validator("columns")
-    @classmethod
-    def _some_columns(cls, value: tuple[str, ...] | dict[str, str]) -> Any:
-        if len(value) == 0:
-            raise ValueError("an input column is needed")
-        return value
+    _normalise_columns = field_validator("columns", mode="before")(_columns_or_mapping)
+    _some_columns = field_validator("columns")(_at_least_one_column)
 
     _normalise_many = field_validator("functions", "windows", mode="before")(_one_or_many)
 
