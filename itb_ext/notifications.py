@@ -161,7 +161,7 @@ def next_notification(
     close_minutes: int,
     timeframe: str,
     cfg: ScoreNotificationConfig,
-) -> tuple[int, str | None]:
+) -> tuple[int | None, str | None]:
     """The new band number and the message to send for the newest candle, if one is due.
 
     :param previous: the band number of the previous candle (None right after a start).
@@ -173,8 +173,11 @@ def next_notification(
     :param timeframe: shown at the end of the message, e.g. ``1h``.
     :param cfg: the bands.
     """
+    if math.isnan(score):
+        # no score (no model yet, a missing feature): nothing to tell, and the band is kept
+        return previous, None
     hit = find_band(score, cfg)
-    if math.isnan(score) or not should_notify(previous, hit, close_minutes, cfg):
+    if not should_notify(previous, hit, close_minutes, cfg):
         return hit.number, None
     movement = band_movement(previous, hit.number)
     return hit.number, score_message(pair, price, score, secondary, hit, movement, timeframe)

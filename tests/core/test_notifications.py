@@ -122,3 +122,9 @@ def test_band_frequency_counts_minutes_since_the_epoch() -> None:
 def test_unknown_band_keys_are_rejected() -> None:
     with pytest.raises(Exception, match="unknown key"):
         validate(Cfg, {"positive_bands": [{"edge": 0.1, "colour": "red"}]}, "x")
+
+
+def test_a_missing_score_keeps_the_band_and_sends_nothing(cfg: Cfg) -> None:
+    args = {"pair": "BTC/USDT", "price": 100.0, "secondary": None, "timeframe": "1h", "cfg": cfg}
+    assert next_notification(None, score=math.nan, close_minutes=60, **args) == (None, None)
+    assert next_notification(2, score=math.nan, close_minutes=60, **args) == (2, None)

@@ -113,6 +113,12 @@ class ITBClassifier(BaseClassifierModel):
             positive, _ = class_names(label)
             labels[label] = (targets[column] == positive).to_numpy()
         models = train_score_models(features, labels, self.itb.algorithms, seed=self.itb.seed)
+        if self.live:
+            # FreqAI's live bookkeeping keeps a mean/std for every returned column; probabilities
+            # have none (a KeyError per candle otherwise). Backtests would add them as columns.
+            for column in models.columns:
+                dk.data.setdefault("labels_mean", {})[column] = 0.0
+                dk.data.setdefault("labels_std", {})[column] = 0.0
         self._write_training_record(dk, labels)
         return models
 

@@ -114,11 +114,13 @@ class ITBStrategy(IStrategy):
             smoothing_window=int(self.smoothing_window.value),
             combine_mode=self.combine_mode.value,
         )
-        return self.itb.signal_frame(dataframe[self.itb.score_columns], overrides)
+        # Until a model is ready FreqAI returns no probability columns: no scores, no signals.
+        scores = dataframe.reindex(columns=self.itb.score_columns)
+        return self.itb.signal_frame(scores, overrides)
 
     def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         signals = self._signals(dataframe)
-        trusted = dataframe["do_predict"] == 1
+        trusted = dataframe.get("do_predict", pd.Series(0, index=dataframe.index)) == 1
         dataframe["trade_score"] = signals["trade_score"]
         dataframe["buy_threshold"] = float(self.buy_threshold.value)
         dataframe["sell_threshold"] = float(self.sell_threshold.value)
@@ -146,13 +148,14 @@ class ITBStrategy(IStrategy):
                 "entries use the last good model or stay paused.",
                 always_send=True,
             )
-        trusted = bool(dataframe["do_predict"].iloc[-1] == 1)
+        do_predict = dataframe.get("do_predict", pd.Series(0, index=dataframe.index))
+        trusted = bool(do_predict.iloc[-1] == 1)
         if self._trusted.get(pair, True) != trusted:
             if trusted:
                 logger.info(f"ITB {pair}: predictions trusted again, entries resume.")
                 self.dp.send_msg(f"ITB {pair}: predictions trusted again, entries resume.")
             else:
-                value = dataframe["do_predict"].iloc[-1]
+                value = do_predict.iloc[-1]
                 logger.warning(
                     f"ITB {pair}: no trusted prediction (do_predict={value}); entries paused."
                 )
@@ -183,7 +186,8 @@ class ITBStrategy(IStrategy):
             timeframe=self.timeframe,
             cfg=cfg,
         )
-        self._score_bands[pair] = band
+        if band is not None:
+            self._score_bands[pair] = band
         if message is not None:
             self.dp.send_msg(message, always_send=True)
 
