@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.support.replay_exchange import QuietHTTPServer, json_handler
+from tests.support.replay_exchange import LocalJSONServer
 
 TELEGRAM_URL_ENV = "ITB_TEST_TELEGRAM_URL"
 """Environment variable carrying the fake's base URL into the bot process."""
@@ -102,8 +102,7 @@ class FakeTelegram:
         self._next_message_id = 1
         self._failures: list[list[Any]] = []  # [remaining, status, method or None]
         self._stopping = threading.Event()
-        self._server: QuietHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalJSONServer | None = None
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -128,12 +127,7 @@ class FakeTelegram:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeTelegram:
         """Serve on a free port of 127.0.0.1 in a daemon thread."""
-        server = QuietHTTPServer(("127.0.0.1", 0), json_handler(self._handle))
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.start()
+        self._server = LocalJSONServer(self._handle)
         return self
 
     def stop(self) -> None:
@@ -142,10 +136,7 @@ class FakeTelegram:
         with self._cond:
             self._cond.notify_all()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._server.close()
 
     def __enter__(self) -> FakeTelegram:
         return self.start()
@@ -158,7 +149,7 @@ class FakeTelegram:
         """Base URL (``http://127.0.0.1:<port>``); the Bot API lives under ``/bot<token>/``."""
         if self._server is None:
             raise RuntimeError("FakeTelegram: not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """FreqTrade ``telegram`` config section for this fake (extra keys merged on top)."""

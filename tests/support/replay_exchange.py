@@ -485,8 +485,7 @@ class ReplayExchange:
         self.requests: list[LoggedRequest] = []
         """Every request answered, oldest first."""
         self._stopping = threading.Event()
-        self._server: QuietHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalJSONServer | None = None
         self._routes: dict[tuple[str, str], Callable[[dict[str, str]], Any]] = {
             ("GET", "/api/v3/ping"): lambda p: {},
             ("GET", "/api/v3/time"): lambda p: {"serverTime": self.clock.now_ms()},
@@ -516,23 +515,14 @@ class ReplayExchange:
     # ----------------------------------------------------------------------------- lifecycle
     def start(self) -> ReplayExchange:
         """Start serving on a free port of 127.0.0.1 (in a daemon thread)."""
-        handler = json_handler(self._handle)
-        server = QuietHTTPServer(("127.0.0.1", 0), handler)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.start()
+        self._server = LocalJSONServer(self._handle)
         return self
 
     def stop(self) -> None:
         """Stop serving; stalled answers are released at once."""
         self._stopping.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._server.close()
 
     def __enter__(self) -> ReplayExchange:
         return self.start()
@@ -544,7 +534,7 @@ class ReplayExchange:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("ReplayExchange: not started")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:
@@ -1341,3 +1331,29 @@ def json_handler(
             """Silence the default stderr access log (the request log records everything)."""
 
     return Handler
+
+
+class LocalJSONServer:
+    """A :class:`QuietHTTPServer` on a free port of 127.0.0.1, served by a daemon thread.
+
+    :param handle: the request callback given to :func:`json_handler`.
+    """
+
+    def __init__(
+        self,
+        handle: Callable[[str, str, bytes, Mapping[str, str]], tuple[int, dict[str, str], bytes]],
+    ) -> None:
+        self._server = QuietHTTPServer(("127.0.0.1", 0), json_handler(handle))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
