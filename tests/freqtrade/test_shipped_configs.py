@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("freqtrade")
 
-from freqtrade.configuration import setup_utils_configuration  # noqa: E402
-from freqtrade.enums import RunMode  # noqa: E402
-from freqtrade.resolvers import StrategyResolver  # noqa: E402
+from freqtrade.configuration import setup_utils_configuration
+from freqtrade.enums import RunMode
+from freqtrade.resolvers import StrategyResolver
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_DATA = ROOT / "user_data"
@@ -69,6 +69,7 @@ def test_the_environment_switches_the_api_server_on(clean_env: pytest.MonkeyPatc
     api = config["api_server"]
     assert api["enabled"] is True
     assert api["listen_port"] == 8080
-    assert api["username"] == "trader" and api["jwt_secret_key"] == CREDENTIALS[
-        "FREQTRADE__API_SERVER__JWT_SECRET_KEY"
-    ]
+    assert (
+        api["username"] == "trader"
+        and api["jwt_secret_key"] == CREDENTIALS["FREQTRADE__API_SERVER__JWT_SECRET_KEY"]
+    )
