@@ -1,0 +1,1 @@
+"""Risk rules as pure functions of equity, trades and candles."""
