@@ -52,7 +52,8 @@ class TwapConfig(FrozenModel):
 class ModelHealthConfig(FrozenModel):
     """Live model quality: rolling out-of-sample AUC, hit rate and confidence drift.
 
-    :param enabled: compute the figures and pause entries when quality stays below the floor.
+    :param enabled: compute the figures and pause entries when quality stays below the floor
+        (off by default: the floor is a judgement about the models in use).
     :param window: matured predictions (candles) in each rolling figure.
     :param min_samples: fewer matured predictions of both classes than this give no figure.
     :param min_auc: floor of the models' mean rolling AUC.
@@ -60,7 +61,7 @@ class ModelHealthConfig(FrozenModel):
     :param period: candles the quality must stay below a floor before entries pause.
     """
 
-    enabled: bool = True
+    enabled: bool = False
     window: int = Field(default=336, ge=5)
     min_samples: int = Field(default=48, ge=4)
     min_auc: float = Field(default=0.5, ge=0, le=1)

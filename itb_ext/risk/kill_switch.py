@@ -37,6 +37,7 @@ def equity_figures(
     closed: Iterable[tuple[datetime, float]],
     open_profit: float,
     now: datetime,
+    since: datetime | None = None,
 ) -> Equity:
     """Equity now, its peak and its value at the start of the UTC day, from the trade history.
 
@@ -44,13 +45,20 @@ def equity_figures(
     :param closed: (close time, absolute profit incl. fees) of every closed trade.
     :param open_profit: unrealised profit of the open trades at current prices.
     :param now: the current time (aware, UTC).
+    :param since: when a person last cleared a halt: the peak and the day's start are taken
+        from then on, so the losses that caused the halt do not trigger it again at once.
     """
-    midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
-    equity = peak = day_start = starting_balance
-    for closed_at, profit in sorted(closed, key=lambda item: item[0]):
+    day = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+    cutoff = max(day, since) if since is not None else day
+    history = sorted(closed, key=lambda item: item[0])
+    equity = starting_balance + sum(p for t, p in history if since is not None and t < since)
+    peak = day_start = equity
+    for closed_at, profit in history:
+        if since is not None and closed_at < since:
+            continue
         equity += profit
         peak = max(peak, equity)
-        if closed_at < midnight:
+        if closed_at < cutoff:
             day_start = equity
     current = equity + open_profit
     return Equity(now=current, peak=max(peak, current), day_start=day_start)
@@ -112,7 +120,57 @@ def read_halt(path: Path) -> Halt | None:
 
 def write_halt(path: Path, halt: Halt) -> None:
     """Record ``halt`` in ``path`` (written whole, then renamed into place)."""
+    _write_json(path, {"since": halt.since, "reason": halt.reason})
+
+
+def ledger_file(halt_path: Path) -> Path:
+    """The kill switch's own record beside the halt file: whether it halted, and since when
+    losses count (the last clearing)."""
+    return halt_path.with_name(halt_path.name.removesuffix(HALT_FILE_SUFFIX) + ".kill_switch.json")
+
+
+def _read_ledger(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: dict[str, object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps({"since": halt.since, "reason": halt.reason}, indent=1))
+    partial.write_text(json.dumps(data, indent=1))
     partial.replace(path)
+
+
+def counting_from(halt_path: Path) -> datetime | None:
+    """When a person last cleared a halt, or None (losses count from the first trade)."""
+    value = _read_ledger(ledger_file(halt_path)).get("counting_from")
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def halt(halt_path: Path, record: Halt) -> None:
+    """Halt: write the halt file a person must delete, and note the halt in the ledger."""
+    write_halt(halt_path, record)
+    ledger = _read_ledger(ledger_file(halt_path))
+    _write_json(ledger_file(halt_path), {**ledger, "halted": True})
+
+
+def start_up(halt_path: Path, now: datetime) -> tuple[Halt | None, bool]:
+    """The halt in force at start-up, and whether a person cleared one since the last run.
+
+    A halt noted in the ledger whose halt file is gone was cleared by a person: losses count
+    from ``now`` on.
+    """
+    current = read_halt(halt_path)
+    if current is not None:
+        return current, False
+    ledger = _read_ledger(ledger_file(halt_path))
+    if ledger.get("halted"):
+        _write_json(ledger_file(halt_path), {"halted": False, "counting_from": now.isoformat()})
+        return None, True
+    return None, False

@@ -13,10 +13,13 @@ from itb_ext.errors import ConfigError
 from itb_ext.risk.kill_switch import (
     Equity,
     Halt,
+    counting_from,
     equity_figures,
+    halt,
     halt_file,
     halt_reason,
     read_halt,
+    start_up,
     write_halt,
 )
 from itb_ext.risk.twap import ChildOrder, next_child_stake, twap_schedule
@@ -35,6 +38,22 @@ def test_equity_figures_replay_the_closed_trades_in_time_order() -> None:
     # Open profit above the realised peak is the peak.
     expected = Equity(now=1012.0, peak=1012.0, day_start=1000.0)
     assert equity_figures(1000.0, [], 12.0, NOW) == expected
+
+
+def test_equity_after_a_clearing_counts_from_the_clearing() -> None:
+    closed = [
+        (datetime(2019, 5, 2, 1, tzinfo=UTC), 40.0),
+        (datetime(2019, 5, 2, 3, tzinfo=UTC), -80.0),  # caused the halt
+        (datetime(2019, 5, 2, 9, tzinfo=UTC), -5.0),  # after the clearing at 08:00
+    ]
+    since = datetime(2019, 5, 2, 8, tzinfo=UTC)
+    expected = Equity(now=952.0, peak=960.0, day_start=960.0)
+    assert equity_figures(1000.0, closed, -3.0, NOW, since=since) == expected
+    # A clearing before today's start leaves the day's start at midnight.
+    earlier = datetime(2019, 5, 1, 8, tzinfo=UTC)
+    assert equity_figures(1000.0, closed, 0.0, NOW, since=earlier) == Equity(
+        now=955.0, peak=1040.0, day_start=1000.0
+    )
 
 
 def test_halt_reason_names_the_limit_crossed() -> None:
@@ -87,6 +106,23 @@ def test_next_child_is_due_on_its_candle_only() -> None:
     assert next_child_stake(schedule, 2, 2) is None
     assert next_child_stake(schedule, 2, 5) == 75.0  # late: placed at once
     assert next_child_stake(schedule, 3, 9) is None  # all filled
+
+
+def test_a_halt_survives_a_restart_until_its_file_is_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "tradesv3.sqlite.halt.json"
+    assert start_up(path, NOW) == (None, False)
+    record = Halt(since="2019-05-02 15:00 UTC", reason="daily loss 6.0 %")
+    halt(path, record)
+    assert start_up(path, NOW) == (record, False)
+    assert start_up(path, NOW) == (record, False)  # every restart
+    assert counting_from(path) is None
+    path.unlink()  # a person clears it
+    later = datetime(2019, 5, 3, 9, tzinfo=UTC)
+    assert start_up(path, later) == (None, True)
+    assert counting_from(path) == later
+    assert start_up(path, NOW) == (None, False)  # told once
+    assert counting_from(path) == later
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tradesv3.sqlite.kill_switch.json"]
 
 
 @pytest.mark.parametrize(
