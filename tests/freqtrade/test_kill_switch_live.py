@@ -98,9 +98,7 @@ def open_trades(session: ReplaySession) -> list[dict[str, Any]]:
 
 def btc_held_and_eth_resting(session: ReplaySession) -> bool:
     """A filled BTC position and an unfilled ETH entry order on the exchange."""
-    filled = [
-        t for t in open_trades(session) if t["pair"] == "BTC/USDT" and (t["amount"] or 0) > 0
-    ]
+    filled = [t for t in open_trades(session) if t["pair"] == "BTC/USDT" and (t["amount"] or 0) > 0]
     btc_open_orders = [o for o in open_exchange_orders(session) if o.market.symbol == "BTC/USDT"]
     resting = [o for o in open_exchange_orders(session) if o.market.symbol == "ETH/USDT"]
     return bool(filled) and not btc_open_orders and bool(resting)

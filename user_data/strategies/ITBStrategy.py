@@ -29,6 +29,7 @@ from itb_ext.risk.kill_switch import (
     start_up,
 )
 from itb_ext.risk.twap import next_child_stake, twap_schedule
+from itb_ext.topology import producer_scores, producer_state, topology_of
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class ITBStrategy(IStrategy):
         super().__init__(config)
         try:
             self.itb = ITBSetup.from_freqtrade_config(config)
+            self.topology = topology_of(config)
         except ITBError as exc:
             raise OperationalException(str(exc)) from None
         self.startup_candle_count = self.itb.startup_candles()
@@ -90,6 +92,10 @@ class ITBStrategy(IStrategy):
         self.position_adjustment_enable = self.itb.raw.risk.twap.enabled
         if self.position_adjustment_enable:
             self.max_entry_position_adjustment = self.itb.raw.risk.twap.children - 1
+        if self.topology.is_consumer:
+            # Scores arrive from the producer a moment after each candle: analyse every loop.
+            self.process_only_new_candles = False
+            self._producer_live: dict[str, bool] = {}
 
     @property
     def plot_config(self) -> dict[str, Any]:  # type: ignore[override]
@@ -130,8 +136,17 @@ class ITBStrategy(IStrategy):
     # --- strategy --------------------------------------------------------------------------------
 
     def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        if self.topology.is_consumer:
+            return self.add_model_health(self._with_producer_scores(dataframe, metadata["pair"]))
         dataframe = self.freqai.start(dataframe, metadata, self)
         return self.add_model_health(dataframe)
+
+    def _with_producer_scores(self, dataframe: pd.DataFrame, pair: str) -> pd.DataFrame:
+        producer, _ = self.dp.get_producer_df(pair, producer_name=self.topology.producer)
+        scores = producer_scores(dataframe, producer, self.itb.score_columns)
+        if self._is_trading():
+            self._tell_producer_state(dataframe, producer, pair)
+        return pd.concat([dataframe.drop(columns=scores.columns, errors="ignore"), scores], axis=1)
 
     def _signals(self, dataframe: pd.DataFrame) -> pd.DataFrame:
         overrides = SignalOverrides(
@@ -154,7 +169,7 @@ class ITBStrategy(IStrategy):
         dataframe.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, "itb_buy")
         if self.can_short:
             dataframe.loc[signals["sell"] & trusted, ["enter_short", "enter_tag"]] = (1, "itb_sell")
-        if self._is_trading():
+        if self._is_trading() and not self.topology.is_consumer:
             self._tell_model_state(dataframe, metadata["pair"])
             self._notify_score(dataframe, metadata["pair"])
             self._tell_model_health(dataframe, metadata["pair"])
@@ -192,6 +207,28 @@ class ITBStrategy(IStrategy):
                     always_send=True,
                 )
         self._trusted[pair] = trusted
+
+    def _tell_producer_state(
+        self, dataframe: pd.DataFrame, producer: pd.DataFrame, pair: str
+    ) -> None:
+        """Consumer: warn once when the producer stops publishing, and when it is back."""
+        dates = producer["date"] if "date" in producer.columns else pd.Series([], dtype=object)
+        state = producer_state(
+            pd.Timestamp(dataframe["date"].iloc[-1]), dates, timeframe_to_minutes(self.timeframe)
+        )
+        name = self.topology.producer
+        if self._producer_live.get(pair, True) == (not state.gone):
+            return
+        self._producer_live[pair] = not state.gone
+        if state.gone:
+            since = "nothing received yet" if state.newest is None else f"newest {state.newest}"
+            text = f"⚠️ ITB {pair}: no scores from producer '{name}' ({since}); entries paused."
+            logger.warning(text)
+            self.dp.send_msg(text, always_send=True)
+        else:
+            text = f"ITB {pair}: scores from producer '{name}' again; entries resume."
+            logger.info(text)
+            self.dp.send_msg(text, always_send=True)
 
     def _notify_score(self, dataframe: pd.DataFrame, pair: str) -> None:
         """ITB's score notification for the newest candle (bands from the ``itb`` section)."""
