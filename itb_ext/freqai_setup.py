@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+# The registry validates the ``algo`` and ``train`` keys of ``algorithms`` entries.
+from itb_ext.algorithms import registry as _algorithm_registry  # noqa: F401
 from itb_ext.config.base import FrozenModel, validate
 from itb_ext.config.models import AlgorithmConfig
+from itb_ext.config.risk import RiskConfig
 from itb_ext.config.signals import CombineConfig, ThresholdRule2Config, ThresholdRuleConfig
 from itb_ext.errors import ConfigError
 from itb_ext.naming import class_names, feature_column, score_column, target_column
@@ -43,6 +46,7 @@ class ITBSectionModel(FrozenModel):
         them; off reproduces ITB's feature set exactly.
     :param seed: random seed of every model.
     :param score_notification_model: ITB's score notification bands (see the notifier).
+    :param risk: sizing, stops, protections and slippage (``itb_ext.config.risk``).
     """
 
     feature_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
@@ -54,6 +58,7 @@ class ITBSectionModel(FrozenModel):
     freqai_expansion: bool = False
     seed: int = 0
     score_notification_model: ScoreNotificationConfig | None = None
+    risk: RiskConfig = Field(default_factory=RiskConfig)
 
 
 @dataclass(frozen=True)
