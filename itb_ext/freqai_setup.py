@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+# The registry validates the ``algo`` and ``train`` keys of ``algorithms`` entries.
+from itb_ext.algorithms import registry as _algorithm_registry  # noqa: F401
 from itb_ext.config.base import FrozenModel, validate
 from itb_ext.config.models import AlgorithmConfig
 from itb_ext.config.risk import RiskConfig

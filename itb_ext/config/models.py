@@ -1,23 +1,68 @@
-"""Configuration of ITB's trainable models: the ``algorithms`` list."""
+"""Configuration of ITB's trainable models: the ``algorithms`` list.
+
+Which algorithms exist, their default scaling and the ``train`` keys they accept are decided by
+the algorithm registry (:mod:`itb_ext.algorithms.registry`), which installs itself here with
+:func:`use_algorithm_catalog` when it is imported. This module therefore imports no model code,
+and a new algorithm needs no edit here.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from itb_ext.config.base import FrozenModel
+from itb_ext.errors import ConfigError
 
-AlgorithmKind = Literal["gb", "lc", "svc", "svc_linear", "nn"]
+#: The ``algo`` of an entry: a name of the algorithm registry (``gb``, ``lc``, ``svc``, ...).
+AlgorithmKind = str
 
-#: Default of ``params.is_scale`` per algorithm, as in ITB (trees need no scaling).
-DEFAULT_SCALING: dict[str, bool] = {
-    "gb": False,
-    "lc": True,
-    "svc": True,
-    "svc_linear": True,
-    "nn": True,
-}
+
+class AlgorithmCatalog(Protocol):
+    """What the configuration needs to know about the available algorithms."""
+
+    def names(self) -> tuple[str, ...]:
+        """The accepted ``algo`` values, in the order error messages list them."""
+        ...
+
+    def default_scaling(self, algo: str) -> bool:
+        """Whether ``algo`` standardises features when ``params.is_scale`` is not given."""
+        ...
+
+    def check_train_arguments(self, algo: str, train: Mapping[str, Any]) -> None:
+        """Raise ValueError naming the first ``train`` key ``algo`` would not accept."""
+        ...
+
+
+_catalog: list[AlgorithmCatalog] = []
+
+
+def use_algorithm_catalog(catalog: AlgorithmCatalog) -> None:
+    """Install the catalog that validates ``algo`` and ``train`` (the algorithm registry).
+
+    :param catalog: the registry; a later call replaces an earlier one.
+    """
+    _catalog[:] = [catalog]
+
+
+def algorithm_catalog() -> AlgorithmCatalog:
+    """The installed catalog.
+
+    :raises ConfigError: when no registry was imported (``import itb_ext.algorithms``).
+    """
+    if not _catalog:
+        raise ConfigError(
+            "algorithms: no algorithm registry is loaded (import itb_ext.algorithms first)"
+        )
+    return _catalog[0]
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 class AlgorithmParams(FrozenModel):
@@ -59,14 +104,15 @@ class AlgorithmConfig(FrozenModel):
     :param name: the name used in score columns (``<label>_<name>``).
     :param algo: ``gb`` (LightGBM), ``lc`` (logistic regression), ``svc`` (RBF support vector
         classifier with Platt-scaled probabilities), ``svc_linear`` (linear SVC, calibrated the same
-        way, much faster on long windows) or ``nn`` (multi-layer perceptron).
+        way, much faster on long windows), ``nn`` (multi-layer perceptron), or any other name
+        of the algorithm registry.
     :param params: ITB's training-set and scaling options.
     :param train: keyword arguments for the library (LightGBM parameters, scikit-learn
         constructor arguments, or ITB's ``learning_rate``/``bs``/``n_epochs`` for ``nn``).
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
-    algo: AlgorithmKind
+    algo: AlgorithmKind = Field(min_length=1)
     params: AlgorithmParams = AlgorithmParams()
     train: dict[str, Any] = Field(default_factory=dict)
 
@@ -74,15 +120,23 @@ class AlgorithmConfig(FrozenModel):
     def scaled(self) -> bool:
         """Whether features are standardised before this algorithm sees them."""
         if self.params.is_scale is None:
-            return DEFAULT_SCALING[self.algo]
+            return algorithm_catalog().default_scaling(self.algo)
         return self.params.is_scale
+
+    @field_validator("algo")
+    @classmethod
+    def _algo_is_registered(cls, value: str) -> str:
+        names = algorithm_catalog().names()
+        if value not in names:
+            # Worded as pydantic words an unknown Literal value.
+            raise PydanticCustomError(
+                "literal_error", "Input should be {expected}", {"expected": _listed(names)}
+            )
+        return value
 
     @field_validator("train")
     @classmethod
     def _train_arguments_are_known(cls, value: dict[str, Any], info: ValidationInfo) -> Any:
-        # Imported here: the check inspects scikit-learn's constructors.
-        from itb_ext.algorithms import check_train_arguments
-
         if "algo" in info.data:
-            check_train_arguments(info.data["algo"], value)
+            algorithm_catalog().check_train_arguments(info.data["algo"], value)
         return value

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import itb_ext.simulate as sim
+import itb_ext.simulate.grid as sim
 from itb_ext.config.base import validate
 from itb_ext.config.simulate import SimulateModelConfig, float_range, parse_grid_values
 from itb_ext.errors import ConfigError, DataError

@@ -1,6 +1,6 @@
 """Trade simulation of one buy/sell pair: events, entry-based accounting, fees, fills, metrics.
 
-Expected numbers are computed by hand from the formulas in ``itb_ext.simulate``'s docstring.
+Expected numbers are computed by hand from the formulas in ``itb_ext.simulate.trades``'s docstring.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from hypothesis import strategies as st
 
 from itb_ext.errors import ConfigError, DataError
 from itb_ext.simulate import (
-    OPEN_POSITION_NOTE,
     OpenPosition,
     SimulationResult,
-    performance_report,
     round_like_itb,
     simulate,
     simulate_frame,
 )
+from tests.core.simulate_report import OPEN_POSITION_NOTE, performance_report
 
 T, F = True, False
 # 4 intervals of 182.5 h = 730 h = 365/12 days: exactly one ITB month.

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itb_ext.simulate import performance_report, simulate_frame
+from itb_ext.simulate import simulate_frame
 from tests.conftest import compare_with_itb
+from tests.core.simulate_report import performance_report
 
 DATASETS = ("synthetic_1h_3000", "bitfinex_btcusd_1h_2018")
 

@@ -18,6 +18,7 @@ from itb_ext.freqai_setup import COMBINE_MODES, ITBSetup, SignalOverrides
 from itb_ext.notifications import next_notification
 from itb_ext.risk.limits import utc_day_start
 from itb_ext.risk.policy import RiskPolicy
+from itb_ext.topology import producer_scores, producer_state, topology_of
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class ITBStrategy(IStrategy):
         super().__init__(config)
         try:
             self.itb = ITBSetup.from_freqtrade_config(config)
+            self.topology = topology_of(config)
         except ITBError as exc:
             raise OperationalException(str(exc)) from None
         self.startup_candle_count = self.itb.startup_candles()
@@ -72,6 +74,10 @@ class ITBStrategy(IStrategy):
         self._score_bands: dict[str, int] = {}
         self._trusted: dict[str, bool] = {}
         self._failures_told: dict[str, str] = {}
+        if self.topology.is_consumer:
+            # Scores arrive from the producer a moment after each candle: analyse every loop.
+            self.process_only_new_candles = False
+            self._producer_live: dict[str, bool] = {}
         self._init_risk()
 
     @property
@@ -110,8 +116,18 @@ class ITBStrategy(IStrategy):
     # --- strategy --------------------------------------------------------------------------------
 
     def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        dataframe = self.freqai.start(dataframe, metadata, self)
+        if self.topology.is_consumer:
+            dataframe = self._with_producer_scores(dataframe, metadata["pair"])
+        else:
+            dataframe = self.freqai.start(dataframe, metadata, self)
         return self._add_risk_indicators(dataframe)
+
+    def _with_producer_scores(self, dataframe: pd.DataFrame, pair: str) -> pd.DataFrame:
+        producer, _ = self.dp.get_producer_df(pair, producer_name=self.topology.producer)
+        scores = producer_scores(dataframe, producer, self.itb.score_columns)
+        if self._is_trading():
+            self._tell_producer_state(dataframe, producer, pair)
+        return pd.concat([dataframe.drop(columns=scores.columns, errors="ignore"), scores], axis=1)
 
     def _signals(self, dataframe: pd.DataFrame) -> pd.DataFrame:
         overrides = SignalOverrides(
@@ -133,7 +149,7 @@ class ITBStrategy(IStrategy):
         dataframe.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, "itb_buy")
         if self.can_short:
             dataframe.loc[signals["sell"] & trusted, ["enter_short", "enter_tag"]] = (1, "itb_sell")
-        if self._is_trading():
+        if self._is_trading() and not self.topology.is_consumer:
             self._tell_model_state(dataframe, metadata["pair"])
             self._notify_score(dataframe, metadata["pair"])
         return dataframe
@@ -170,6 +186,28 @@ class ITBStrategy(IStrategy):
                     always_send=True,
                 )
         self._trusted[pair] = trusted
+
+    def _tell_producer_state(
+        self, dataframe: pd.DataFrame, producer: pd.DataFrame, pair: str
+    ) -> None:
+        """Consumer: warn once when the producer stops publishing, and when it is back."""
+        dates = producer["date"] if "date" in producer.columns else pd.Series([], dtype=object)
+        state = producer_state(
+            pd.Timestamp(dataframe["date"].iloc[-1]), dates, timeframe_to_minutes(self.timeframe)
+        )
+        name = self.topology.producer
+        if self._producer_live.get(pair, True) == (not state.gone):
+            return
+        self._producer_live[pair] = not state.gone
+        if state.gone:
+            since = "nothing received yet" if state.newest is None else f"newest {state.newest}"
+            text = f"⚠️ ITB {pair}: no scores from producer '{name}' ({since}); entries paused."
+            logger.warning(text)
+            self.dp.send_msg(text, always_send=True)
+        else:
+            text = f"ITB {pair}: scores from producer '{name}' again; entries resume."
+            logger.info(text)
+            self.dp.send_msg(text, always_send=True)
 
     def _notify_score(self, dataframe: pd.DataFrame, pair: str) -> None:
         """ITB's score notification for the newest candle (bands from the ``itb`` section)."""
