@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 SVC_FAST_TRAIN_KEYS = frozenset({"C", "gamma", "n_components", "class_weight", "max_iter", "tol"})
 
 
-class NystroemSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class NystroemSVC(ClassifierMixin, BaseEstimator):
     """Linear SVM on a Nyström approximation of the RBF kernel.
 
     :param C: the SVM's regularisation (as ``SVC``'s, for a squared hinge loss).
