@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from itb_ext.config.base import FrozenModel, validate
 from itb_ext.errors import ConfigError, DataError
+from itb_ext.frames import require_columns
 from itb_ext.registry import (
     SECTION_STAGE,
     builtin_generator,
@@ -196,11 +197,8 @@ def run_steps(
 
 def _check_inputs(df: pd.DataFrame, step: GeneratorStep) -> None:
     wanted = step.input_columns()
-    if wanted is None:
-        return
-    missing = [c for c in wanted if c not in df.columns]
-    if missing:
-        raise DataError(f"{step.where}: missing input column '{missing[0]}'")
+    if wanted is not None:
+        require_columns(df, wanted, step.where)
 
 
 def replace_infinities(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

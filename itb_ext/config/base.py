@@ -34,6 +34,19 @@ def freeze(value: Any) -> Any:
     return value
 
 
+def one_or_many(value: Any) -> Any:
+    """ITB accepts one item where a list is expected: normalise a single value to a 1-tuple.
+
+    Lists and tuples become tuples; a mapping is left for the field's own validation to reject.
+    Used as a ``mode="before"`` field validator.
+    """
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    if isinstance(value, Mapping):
+        return value
+    return (value,)
+
+
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from itb_ext.config.base import FrozenModel
+from itb_ext.config.base import FrozenModel, one_or_many
 
 Number = int | float
-
-
-def _one_or_many(value: Any) -> Any:
-    """ITB accepts one column as a plain string or as a list: normalise to a tuple."""
-    return (value,) if isinstance(value, str) else value
 
 
 class SmoothenConfig(FrozenModel):
@@ -34,7 +29,7 @@ class SmoothenConfig(FrozenModel):
     point_threshold: Number | None = None
     window: int | float | None = Field(default=None, gt=0)
 
-    _normalise_columns = field_validator("columns", mode="before")(_one_or_many)
+    _normalise_columns = field_validator("columns", mode="before")(one_or_many)
 
     def input_columns(self) -> tuple[str, ...]:
         return self.columns
@@ -97,7 +92,7 @@ class ThresholdRuleConfig(FrozenModel):
     names: tuple[str, str]
     parameters: ThresholdParameters = ThresholdParameters()
 
-    _normalise_columns = field_validator("columns", mode="before")(_one_or_many)
+    _normalise_columns = field_validator("columns", mode="before")(one_or_many)
 
     @property
     def score_column(self) -> str:
