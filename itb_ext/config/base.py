@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from itb_ext.errors import ConfigError
 
@@ -45,6 +46,20 @@ def one_or_many(value: Any) -> Any:
     if isinstance(value, Mapping):
         return value
     return (value,)
+
+
+def one_of(value: str, names: Sequence[str]) -> str:
+    """``value`` if it is one of ``names``, else pydantic's message for a wrong ``Literal``.
+
+    For string fields whose allowed values come from a registry instead of a ``Literal``.
+    """
+    if value not in names:
+        quoted = [f"'{n}'" for n in names]
+        listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        raise PydanticCustomError(
+            "literal_error", "Input should be {expected}", {"expected": listed}
+        )
+    return value
 
 
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -141,3 +142,32 @@ class ThresholdRule2Config(FrozenModel):
         if self.names[0] == self.names[1]:
             raise ValueError("buy and sell columns must have different names")
         return self
+
+
+@dataclass(frozen=True)
+class ThresholdRuleInfo:
+    """What the grid search, the strategy and the simulation need to know about a threshold rule.
+
+    :param name: ITB's generator name.
+    :param parameters_model: the model of its ``parameters`` (the thresholds).
+    :param score_inputs: how many score columns it reads.
+    """
+
+    name: str
+    parameters_model: type[FrozenModel]
+    score_inputs: int
+
+    @property
+    def parameter_keys(self) -> tuple[str, ...]:
+        """Its threshold keys in ITB's grid order (alphabetical, as ``sklearn.ParameterGrid``)."""
+        return tuple(sorted(self.parameters_model.model_fields))
+
+
+#: Every threshold rule, described once.
+THRESHOLD_RULES: dict[str, ThresholdRuleInfo] = {
+    r.name: r
+    for r in (
+        ThresholdRuleInfo("threshold_rule", ThresholdParameters, score_inputs=1),
+        ThresholdRuleInfo("threshold_rule2", ThresholdParameters2, score_inputs=2),
+    )
+}
