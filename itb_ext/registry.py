@@ -77,6 +77,48 @@ BUILTIN_GENERATORS: dict[str, BuiltinGenerator] = {
             "itb_ext.config.features:ItblibConfig",
         ),
         BuiltinGenerator(
+            "log_return",
+            "features",
+            "itb_ext.features.stationary:generate_log_return",
+            "itb_ext.config.stationary:LogReturnConfig",
+        ),
+        BuiltinGenerator(
+            "ma_distance",
+            "features",
+            "itb_ext.features.stationary:generate_ma_distance",
+            "itb_ext.config.stationary:MovingAverageDistanceConfig",
+        ),
+        BuiltinGenerator(
+            "atr",
+            "features",
+            "itb_ext.features.stationary:generate_atr",
+            "itb_ext.config.stationary:AverageTrueRangeConfig",
+        ),
+        BuiltinGenerator(
+            "realized_volatility",
+            "features",
+            "itb_ext.features.stationary:generate_realized_volatility",
+            "itb_ext.config.stationary:RealizedVolatilityConfig",
+        ),
+        BuiltinGenerator(
+            "range_position",
+            "features",
+            "itb_ext.features.stationary:generate_range_position",
+            "itb_ext.config.stationary:RangePositionConfig",
+        ),
+        BuiltinGenerator(
+            "volume_zscore",
+            "features",
+            "itb_ext.features.stationary:generate_volume_zscore",
+            "itb_ext.config.stationary:VolumeZScoreConfig",
+        ),
+        BuiltinGenerator(
+            "cyclic_time",
+            "features",
+            "itb_ext.features.stationary:generate_cyclic_time",
+            "itb_ext.config.stationary:CyclicTimeConfig",
+        ),
+        BuiltinGenerator(
             "highlow",
             "labels",
             "itb_ext.labels.highlow:generate_highlow",

@@ -210,8 +210,8 @@ def rolling_slope(
     """Least-squares slope of each window against its positions, NaN points left out.
 
     ``scipy.stats.linregress(positions, values)`` after dropping NaN points (their positions are
-    dropped with them). A window with fewer than 2 points gives ``few_points`` (ITB: 0.0; its
-    itblib ``*_trend`` columns are then masked with :func:`rolling_count`).
+    dropped with them). A window with fewer than 2 points gives ``few_points`` (ITB's itbstats
+    ``slope``: 0.0; its itblib ``*_trend`` columns: NaN, scipy's slope of one point).
     """
     win = _Windows(values, window)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -112,13 +112,21 @@ class ITBClassifier(BaseClassifierModel):
             label = label_of_target(column)
             positive, _ = class_names(label)
             labels[label] = (targets[column] == positive).to_numpy()
-        models = train_score_models(features, labels, self.itb.algorithms, seed=self.itb.seed)
+        models = train_score_models(
+            features,
+            labels,
+            self.itb.algorithms,
+            seed=self.itb.seed,
+            compute=self.itb.raw.compute,
+        )
         if self.live:
-            # FreqAI's live bookkeeping keeps a mean/std for every returned column; probabilities
-            # have none (a KeyError per candle otherwise). Backtests would add them as columns.
+            # FreqAI's live bookkeeping keeps a mean/std for every returned column (a KeyError per
+            # candle otherwise). The probabilities' mean on the training window is the reference
+            # of the live confidence drift (``<column>_mean``). Backtests would add them as columns.
+            fitted = _predict_in_blocks(models, features.reset_index(drop=True))
             for column in models.columns:
-                dk.data.setdefault("labels_mean", {})[column] = 0.0
-                dk.data.setdefault("labels_std", {})[column] = 0.0
+                dk.data.setdefault("labels_mean", {})[column] = float(fitted[column].mean())
+                dk.data.setdefault("labels_std", {})[column] = float(fitted[column].std())
         self._write_training_record(dk, labels)
         return models
 

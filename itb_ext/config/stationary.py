@@ -1,0 +1,262 @@
+"""Configuration of the stationary feature generators (extensions, not part of ITB).
+
+Each generator reads current and past candles only and produces values without a price level
+(returns, ratios, positions, z-scores, cyclic time), so a model trained on one price regime can
+be applied to another. The entries use ITB's format (``{"generator": ..., "config": {...}}``);
+lists of windows may be given as one number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from itb_ext.config.base import FrozenModel
+
+
+def _one_or_many(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return tuple(value)
+    return (value,)
+
+
+def _first_column(value: Any) -> Any:
+    """A column given as a name or a one-element list (ITB's ``columns`` shape)."""
+    if isinstance(value, tuple | list):
+        if len(value) != 1:
+            raise ValueError("exactly one input column is expected")
+        return value[0]
+    return value
+
+
+def _positive(value: tuple[int, ...]) -> tuple[int, ...]:
+    for w in value:
+        if w < 1:
+            raise ValueError(f"window {w} must be a positive number of rows")
+    return value
+
+
+def _at_least_two(value: tuple[int, ...]) -> tuple[int, ...]:
+    for w in value:
+        if w < 2:
+            raise ValueError(f"window {w} must be at least 2 rows (a spread needs two values)")
+    return value
+
+
+class _WindowsConfig(FrozenModel):
+    """Shared shape: one input column and a list of windows (rows)."""
+
+    columns: str = "close"
+    windows: tuple[int, ...] = Field(min_length=1)
+
+    _column = field_validator("columns", mode="before")(_first_column)
+    _many = field_validator("windows", mode="before")(_one_or_many)
+    _positive_windows = field_validator("windows")(_positive)
+
+    def input_columns(self) -> tuple[str, ...]:
+        return (self.columns,)
+
+
+class LogReturnConfig(_WindowsConfig):
+    """``log_return``: ``ln(x_t / x_{t-k})`` for every window ``k``.
+
+    Output ``<column>_log_return_<k>``; the first ``k`` rows are missing.
+    """
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(f"{self.columns}_log_return_{k}" for k in self.windows)
+
+    def lookback(self) -> int:
+        return max(self.windows) + 1
+
+
+class MovingAverageDistanceConfig(_WindowsConfig):
+    """``ma_distance``: how far the value is from its simple moving average over ``w`` rows.
+
+    :param unit: ``percent``: ``100 * (x / SMA_w - 1)``. ``volatility``: ``ln(x / SMA_w)``
+        divided by the standard deviation of the one-row log returns over the same ``w`` rows
+        (a z-like distance that means the same on a calm and on a wild market).
+
+    Output ``<column>_ma_distance_<w>``.
+    """
+
+    unit: Literal["percent", "volatility"] = "percent"
+    _two = field_validator("windows")(_at_least_two)
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(f"{self.columns}_ma_distance_{w}" for w in self.windows)
+
+    def lookback(self) -> int:
+        return max(self.windows) + 1
+
+
+class AverageTrueRangeConfig(FrozenModel):
+    """``atr``: average true range over ``w`` rows (a simple mean of the true range).
+
+    The true range of a candle is ``max(high, previous close) - min(low, previous close)``.
+    It is averaged with a plain mean of the last ``w`` values (not Wilder's recursive average, so
+    that a candle's value does not depend on how much history precedes it).
+
+    :param columns: the high, low and close columns, in that order.
+    :param windows: averaging windows.
+    :param normalized: ``true`` (default) gives NATR, ``100 * ATR / close``, which carries no
+        price level; ``false`` gives ATR in price units.
+
+    Output ``natr_<w>`` or ``atr_<w>``.
+    """
+
+    columns: tuple[str, str, str] = ("high", "low", "close")
+    windows: tuple[int, ...] = Field(min_length=1)
+    normalized: bool = True
+
+    _many = field_validator("windows", mode="before")(_one_or_many)
+    _positive_windows = field_validator("windows")(_positive)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _three(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) != 3:
+            raise ValueError("expected the three columns high, low, close")
+        return tuple(value) if isinstance(value, list) else value
+
+    def input_columns(self) -> tuple[str, ...]:
+        return self.columns
+
+    def output_columns(self) -> tuple[str, ...]:
+        stem = "natr" if self.normalized else "atr"
+        return tuple(f"{stem}_{w}" for w in self.windows)
+
+    def lookback(self) -> int:
+        return max(self.windows) + 1
+
+
+class RealizedVolatilityConfig(_WindowsConfig):
+    """``realized_volatility``: standard deviation of the one-row log returns over ``w`` rows,
+    in percent per row, and ratios of two such volatilities.
+
+    :param ratios: pairs ``[short, long]``; each gives ``vol_short / vol_long`` (above 1: the
+        market is livelier than usual). Both windows may be absent from ``windows``.
+
+    Output ``<column>_realized_vol_<w>`` and ``<column>_vol_ratio_<short>_<long>``.
+    """
+
+    ratios: tuple[tuple[int, int], ...] = ()
+    _two = field_validator("windows")(_at_least_two)
+
+    @field_validator("ratios", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise ValueError("expected a list of [short, long] window pairs")
+        return tuple(tuple(p) if isinstance(p, list | tuple) else p for p in value)
+
+    @field_validator("ratios")
+    @classmethod
+    def _short_before_long(cls, value: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+        for short, long in value:
+            if not 2 <= short < long:
+                raise ValueError(f"ratio [{short}, {long}] needs 2 <= short < long")
+        return value
+
+    def output_columns(self) -> tuple[str, ...]:
+        vols = [f"{self.columns}_realized_vol_{w}" for w in self.windows]
+        ratios = [f"{self.columns}_vol_ratio_{s}_{lg}" for s, lg in self.ratios]
+        return (*vols, *ratios)
+
+    def lookback(self) -> int:
+        longest = max((lg for _, lg in self.ratios), default=0)
+        return max(*self.windows, longest) + 1
+
+
+class RangePositionConfig(FrozenModel):
+    """``range_position``: where the close sits in the high-low range of the last ``w`` rows.
+
+    ``(close - lowest low) / (highest high - lowest low)``: 0 at the bottom of the range, 1 at the
+    top, 0.5 when the range is empty.
+
+    :param columns: the high, low and close columns, in that order.
+
+    Output ``range_position_<w>``.
+    """
+
+    columns: tuple[str, str, str] = ("high", "low", "close")
+    windows: tuple[int, ...] = Field(min_length=1)
+
+    _many = field_validator("windows", mode="before")(_one_or_many)
+    _positive_windows = field_validator("windows")(_positive)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _three(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) != 3:
+            raise ValueError("expected the three columns high, low, close")
+        return tuple(value) if isinstance(value, list) else value
+
+    def input_columns(self) -> tuple[str, ...]:
+        return self.columns
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(f"range_position_{w}" for w in self.windows)
+
+    def lookback(self) -> int:
+        return max(self.windows)
+
+
+class VolumeZScoreConfig(_WindowsConfig):
+    """``volume_zscore``: ``(v - mean) / std`` of the volume over the last ``w`` rows (the
+    current row included; population standard deviation; 0 when the window is constant).
+
+    :param log: use ``ln(1 + volume)`` (default), which tames the heavy right tail of volume.
+
+    Output ``<column>_zscore_<w>``.
+    """
+
+    columns: str = "volume"
+    log: bool = True
+    _two = field_validator("windows")(_at_least_two)
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(f"{self.columns}_zscore_{w}" for w in self.windows)
+
+    def lookback(self) -> int:
+        return max(self.windows)
+
+
+CyclicPeriod = Literal["hour_of_day", "day_of_week"]
+
+
+class CyclicTimeConfig(FrozenModel):
+    """``cyclic_time``: the candle's time of day and day of week as points on a circle.
+
+    Each period gives a ``_sin`` and a ``_cos`` column, so that 23:00 is next to 00:00 and Sunday
+    next to Monday. The time of day counts minutes (a 30m candle at 10:30 is at 10.5 hours);
+    the day of week includes the time of day.
+
+    :param columns: the time column (``date`` as in FreqTrade, or ``timestamp``); UTC datetimes or
+        milliseconds since the epoch.
+    :param periods: ``hour_of_day``, ``day_of_week``.
+
+    Output ``hour_of_day_sin``, ``hour_of_day_cos``, ``day_of_week_sin``, ``day_of_week_cos``.
+    """
+
+    columns: str = "date"
+    periods: tuple[CyclicPeriod, ...] = ("hour_of_day", "day_of_week")
+
+    _column = field_validator("columns", mode="before")(_first_column)
+    _many = field_validator("periods", mode="before")(_one_or_many)
+
+    @model_validator(mode="after")
+    def _some_period(self) -> CyclicTimeConfig:
+        if not self.periods:
+            raise ValueError("periods must name at least one of hour_of_day, day_of_week")
+        return self
+
+    def input_columns(self) -> tuple[str, ...]:
+        return (self.columns,)
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(f"{p}_{f}" for p in self.periods for f in ("sin", "cos"))
+
+    def lookback(self) -> int:
+        return 1

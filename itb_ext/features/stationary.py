@@ -1,0 +1,179 @@
+"""Stationary feature generators (extensions of ITB): returns, distances, volatility, range
+position, volume z-score and cyclic time.
+
+Every value at row ``t`` is a function of rows ``t - w .. t`` only, computed from its own window
+(no running sums carried from the first row), so it neither reads the future nor depends on how
+much history was loaded before it. Rows without a full window are missing. The configurations
+are in :mod:`itb_ext.config.stationary`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from itb_ext.config.stationary import (
+    AverageTrueRangeConfig,
+    CyclicTimeConfig,
+    LogReturnConfig,
+    MovingAverageDistanceConfig,
+    RangePositionConfig,
+    RealizedVolatilityConfig,
+    VolumeZScoreConfig,
+)
+from itb_ext.errors import DataError
+from itb_ext.features.rolling import FloatArray, column_values
+from itb_ext.features.talib import window_statistic
+
+
+def _lagged(values: FloatArray, k: int) -> FloatArray:
+    """``values`` shifted ``k`` rows later (the first ``k`` rows missing)."""
+    out = np.full(len(values), np.nan)
+    if k < len(values):
+        out[k:] = values[: len(values) - k]
+    return out
+
+
+def _log(values: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.log(values), dtype=np.float64)
+
+
+def _one_row_log_returns(values: FloatArray) -> FloatArray:
+    return _log(values) - _lagged(_log(values), 1)
+
+
+def _window_extreme(values: FloatArray, window: int, highest: bool) -> FloatArray:
+    out = np.full(len(values), np.nan)
+    if window > len(values):
+        return out
+    view = np.lib.stride_tricks.sliding_window_view(values, window)
+    out[window - 1 :] = view.max(axis=1) if highest else view.min(axis=1)
+    return out
+
+
+def _frame(df: pd.DataFrame, columns: dict[str, FloatArray]) -> pd.DataFrame:
+    return pd.DataFrame(columns, index=df.index, dtype=np.float64)
+
+
+def generate_log_return(df: pd.DataFrame, cfg: LogReturnConfig) -> pd.DataFrame:
+    """``<column>_log_return_<k>`` = ``ln(x_t / x_{t-k})``."""
+    logs = _log(column_values(df, cfg.columns, "log_return"))
+    names = cfg.output_columns()
+    return _frame(
+        df, {name: logs - _lagged(logs, k) for name, k in zip(names, cfg.windows, strict=True)}
+    )
+
+
+def generate_ma_distance(df: pd.DataFrame, cfg: MovingAverageDistanceConfig) -> pd.DataFrame:
+    """``<column>_ma_distance_<w>``: distance of the value to its ``w``-row simple mean."""
+    values = column_values(df, cfg.columns, "ma_distance")
+    returns = _one_row_log_returns(values) if cfg.unit == "volatility" else values
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, w in zip(cfg.output_columns(), cfg.windows, strict=True):
+            mean = window_statistic("SMA", values, w)
+            if cfg.unit == "percent":
+                out[name] = 100.0 * (values / mean - 1.0)
+            else:
+                # the w returns ending at t span the same w candles as the mean
+                spread = window_statistic("STDDEV", returns, w)
+                out[name] = _log(values / mean) / spread
+    return _frame(df, out)
+
+
+def generate_atr(df: pd.DataFrame, cfg: AverageTrueRangeConfig) -> pd.DataFrame:
+    """``natr_<w>`` (percent of the close) or ``atr_<w>``: mean true range over ``w`` rows.
+
+    The first row has no previous close, so its true range is missing.
+    """
+    high, low, close = (column_values(df, c, "atr") for c in cfg.columns)
+    previous = _lagged(close, 1)
+    true_range = np.fmax(high, previous) - np.fmin(low, previous)
+    true_range[np.isnan(previous)] = np.nan
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, w in zip(cfg.output_columns(), cfg.windows, strict=True):
+            atr = window_statistic("SMA", true_range, w)
+            out[name] = 100.0 * atr / close if cfg.normalized else atr
+    return _frame(df, out)
+
+
+def generate_realized_volatility(df: pd.DataFrame, cfg: RealizedVolatilityConfig) -> pd.DataFrame:
+    """``<column>_realized_vol_<w>`` (percent per row) and ``<column>_vol_ratio_<s>_<l>``.
+
+    The standard deviation is the population one (divisor ``w``) of the ``w`` one-row log
+    returns ending at the row.
+    """
+    returns = _one_row_log_returns(column_values(df, cfg.columns, "realized_volatility"))
+    cache: dict[int, FloatArray] = {}
+
+    def vol(w: int) -> FloatArray:
+        if w not in cache:
+            cache[w] = 100.0 * window_statistic("STDDEV", returns, w)
+        return cache[w]
+
+    out = {f"{cfg.columns}_realized_vol_{w}": vol(w) for w in cfg.windows}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for short, long in cfg.ratios:
+            out[f"{cfg.columns}_vol_ratio_{short}_{long}"] = vol(short) / vol(long)
+    return _frame(df, out)
+
+
+def generate_range_position(df: pd.DataFrame, cfg: RangePositionConfig) -> pd.DataFrame:
+    """``range_position_<w>``: 0 at the lowest low of the last ``w`` rows, 1 at the highest high."""
+    high, low, close = (column_values(df, c, "range_position") for c in cfg.columns)
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, w in zip(cfg.output_columns(), cfg.windows, strict=True):
+            top = _window_extreme(high, w, highest=True)
+            bottom = _window_extreme(low, w, highest=False)
+            span = top - bottom
+            position = (close - bottom) / span
+            out[name] = np.where(span == 0.0, 0.5, position)
+    return _frame(df, out)
+
+
+def generate_volume_zscore(df: pd.DataFrame, cfg: VolumeZScoreConfig) -> pd.DataFrame:
+    """``<column>_zscore_<w>``: z-score of the current volume within the last ``w`` rows."""
+    values = column_values(df, cfg.columns, "volume_zscore")
+    if cfg.log:
+        with np.errstate(invalid="ignore"):
+            values = np.log1p(values)
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, w in zip(cfg.output_columns(), cfg.windows, strict=True):
+            mean = window_statistic("SMA", values, w)
+            spread = window_statistic("STDDEV", values, w)
+            z = (values - mean) / spread
+            # a constant window (e.g. no trades at all) is "usual volume", not undefined
+            out[name] = np.where((spread == 0.0) & np.isfinite(mean), 0.0, z)
+    return _frame(df, out)
+
+
+_DAY_MINUTES = 24 * 60
+_WEEK_MINUTES = 7 * _DAY_MINUTES
+
+
+def generate_cyclic_time(df: pd.DataFrame, cfg: CyclicTimeConfig) -> pd.DataFrame:
+    """``hour_of_day_sin/cos`` and ``day_of_week_sin/cos`` of each candle's (UTC) open time."""
+    if cfg.columns not in df.columns:
+        raise DataError(f"cyclic_time: missing input column '{cfg.columns}'")
+    raw = df[cfg.columns]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        times = pd.DatetimeIndex(pd.to_datetime(raw, utc=True))
+    elif pd.api.types.is_numeric_dtype(raw):
+        times = pd.DatetimeIndex(pd.to_datetime(raw, unit="ms", utc=True))
+    else:
+        raise DataError(f"cyclic_time: column '{cfg.columns}' holds no times")
+    minute_of_day = (times.hour * 60 + times.minute).to_numpy(dtype=np.float64)
+    minute_of_week = times.day_of_week.to_numpy(dtype=np.float64) * _DAY_MINUTES + minute_of_day
+    out = {}
+    for period in cfg.periods:
+        if period == "hour_of_day":
+            angle = 2.0 * np.pi * minute_of_day / _DAY_MINUTES
+        else:
+            angle = 2.0 * np.pi * minute_of_week / _WEEK_MINUTES
+        out[f"{period}_sin"] = np.sin(angle)
+        out[f"{period}_cos"] = np.cos(angle)
+    return _frame(df, out)
