@@ -18,6 +18,7 @@ from pydantic import Field
 # The registry validates the ``algo`` and ``train`` keys of ``algorithms`` entries.
 from itb_ext.algorithms import registry as _algorithm_registry  # noqa: F401
 from itb_ext.config.base import FrozenModel, validate
+from itb_ext.config.compute import ComputeConfig
 from itb_ext.config.models import AlgorithmConfig
 from itb_ext.config.risk import RiskConfig
 from itb_ext.config.signals import CombineConfig, ThresholdRule2Config, ThresholdRuleConfig
@@ -46,6 +47,7 @@ class ITBSectionModel(FrozenModel):
         them; off reproduces ITB's feature set exactly.
     :param seed: random seed of every model.
     :param score_notification_model: ITB's score notification bands (see the notifier).
+    :param compute: where the models of a training window are fitted (workers, Dask).
     :param risk: sizing, stops, protections and slippage (``itb_ext.config.risk``).
     """
 
@@ -58,6 +60,7 @@ class ITBSectionModel(FrozenModel):
     freqai_expansion: bool = False
     seed: int = 0
     score_notification_model: ScoreNotificationConfig | None = None
+    compute: ComputeConfig = ComputeConfig()
     risk: RiskConfig = Field(default_factory=RiskConfig)
 
 

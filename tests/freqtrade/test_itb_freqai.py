@@ -66,6 +66,7 @@ def test_walk_forward_backtest_trains_predicts_itb_scores_and_trades(backtest: R
         "itb_sell",
         "force_exit",
         "stop_loss",
+        "trailing_stop_loss",
         "roi",
     }
 

@@ -55,6 +55,17 @@ def itb_section() -> dict[str, Any]:
                 "buy_signal_threshold": BUY_THRESHOLD,
                 "sell_signal_threshold": SELL_THRESHOLD,
             }
+    # Every signal must become a trade and every exit come from the signal: no ATR stop, no
+    # entry halts. Sizing stays on (10 % of the 1000 wallet, the stake the checks expect).
+    raw["risk"] = {
+        "stop": None,
+        "protections": {
+            "max_drawdown": None,
+            "stoploss_guard": None,
+            "cooldown_candles": 0,
+            "daily_loss_limit": None,
+        },
+    }
     return raw
 
 

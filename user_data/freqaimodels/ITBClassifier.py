@@ -112,7 +112,13 @@ class ITBClassifier(BaseClassifierModel):
             label = label_of_target(column)
             positive, _ = class_names(label)
             labels[label] = (targets[column] == positive).to_numpy()
-        models = train_score_models(features, labels, self.itb.algorithms, seed=self.itb.seed)
+        models = train_score_models(
+            features,
+            labels,
+            self.itb.algorithms,
+            seed=self.itb.seed,
+            compute=self.itb.raw.compute,
+        )
         if self.live:
             # FreqAI's live bookkeeping keeps a mean/std for every returned column (a KeyError per
             # candle otherwise). The probabilities' mean on the training window is the reference

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ from itb_ext.risk.kill_switch import (
     halt_reason,
     start_up,
 )
+from itb_ext.risk.limits import utc_day_start
+from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.twap import next_child_stake, twap_schedule
 from itb_ext.topology import producer_scores, producer_state, topology_of
 
@@ -96,6 +98,7 @@ class ITBStrategy(IStrategy):
             # Scores arrive from the producer a moment after each candle: analyse every loop.
             self.process_only_new_candles = False
             self._producer_live: dict[str, bool] = {}
+        self._init_risk()
 
     @property
     def plot_config(self) -> dict[str, Any]:  # type: ignore[override]
@@ -137,9 +140,10 @@ class ITBStrategy(IStrategy):
 
     def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         if self.topology.is_consumer:
-            return self.add_model_health(self._with_producer_scores(dataframe, metadata["pair"]))
-        dataframe = self.freqai.start(dataframe, metadata, self)
-        return self.add_model_health(dataframe)
+            dataframe = self._with_producer_scores(dataframe, metadata["pair"])
+        else:
+            dataframe = self.freqai.start(dataframe, metadata, self)
+        return self._add_risk_indicators(self.add_model_health(dataframe))
 
     def _with_producer_scores(self, dataframe: pd.DataFrame, pair: str) -> pd.DataFrame:
         producer, _ = self.dp.get_producer_df(pair, producer_name=self.topology.producer)
@@ -365,7 +369,7 @@ class ITBStrategy(IStrategy):
         side: str,
         **kwargs: Any,
     ) -> bool:
-        return self._halt is None
+        return self._halt is None and self._daily_loss_allows_entry(current_time)
 
     def custom_exit(
         self,
@@ -398,7 +402,9 @@ class ITBStrategy(IStrategy):
         side: str,
         **kwargs: Any,
     ) -> float:
-        return self._first_slice(pair, proposed_stake)
+        return self._first_slice(
+            pair, self._risk_stake(pair, current_rate, proposed_stake, min_stake, max_stake, side)
+        )
 
     def _first_slice(self, pair: str, stake: float) -> float:
         """The first child order of ``stake``; the plan waits for the trade to exist."""
@@ -437,3 +443,137 @@ class ITBStrategy(IStrategy):
             elapsed,
         )
         return min(stake, max_stake) if stake is not None else None
+
+    # --- risk (itb.risk; the rules live in itb_ext.risk) -----------------------------------------
+
+    def _init_risk(self) -> None:
+        self.risk = RiskPolicy(self.itb.raw.risk)
+        cfg = self.risk.cfg
+        self.use_custom_stoploss = cfg.enabled and cfg.stop is not None
+        if self.use_custom_stoploss and cfg.stop is not None:
+            # The static stop is the widest the ATR stop may be; it also guards a missing ATR.
+            self.stoploss = -cfg.stop.max_distance
+        self._daily_halt_told: datetime | None = None
+
+    @property
+    def protections(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        return self.risk.protections()
+
+    def _add_risk_indicators(self, dataframe: pd.DataFrame) -> pd.DataFrame:
+        risk = self.risk.indicators(dataframe)
+        if not len(risk.columns):
+            return dataframe
+        return pd.concat([dataframe.drop(columns=risk.columns, errors="ignore"), risk], axis=1)
+
+    def _last_candle(self, pair: str) -> dict[str, Any]:
+        frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        return {} if frame is None or frame.empty else frame.iloc[-1].to_dict()
+
+    def _risk_stake(
+        self,
+        pair: str,
+        current_rate: float,
+        proposed_stake: float,
+        min_stake: float | None,
+        max_stake: float,
+        side: str,
+    ) -> float:
+        """The whole position's stake from ``itb.risk`` sizing (FreqTrade's without it)."""
+        if not self.risk.cfg.enabled:
+            return proposed_stake
+        row = self._last_candle(pair)
+        score = float(row.get("trade_score", float("nan")))
+        if side == "short":
+            excess = float(self.sell_threshold.value) - score
+        else:
+            excess = score - float(self.buy_threshold.value)
+        closed = sorted(
+            Trade.get_trades_proxy(is_open=False),
+            key=lambda t: t.close_date_utc or datetime.min.replace(tzinfo=UTC),
+        )
+        return self.risk.stake(
+            equity=self.wallets.get_total_stake_amount() if self.wallets else max_stake,
+            price=current_rate,
+            row=row,
+            min_stake=min_stake,
+            max_stake=max_stake,
+            recent_profits=[float(t.close_profit or 0.0) for t in closed],
+            score_excess=excess,
+        )
+
+    def custom_stoploss(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        after_fill: bool,
+        **kwargs: Any,
+    ) -> float | None:
+        frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        if frame is None or frame.empty:
+            return None
+        entry = frame.loc[frame["date"] < trade.open_date_utc]
+        return self.risk.stoploss(
+            row=frame.iloc[-1].to_dict(),
+            current_rate=current_rate,
+            open_rate=trade.open_rate,
+            entry_row=entry.iloc[-1].to_dict() if not entry.empty else None,
+            is_short=trade.is_short,
+        )
+
+    def _daily_loss_allows_entry(self, current_time: datetime) -> bool:
+        """False for the rest of the UTC day once its closed trades lost the daily limit."""
+        if not self.risk.cfg.enabled:
+            return True
+        day = utc_day_start(current_time)
+        # FreqTrade filters close_date > argument; a trade closed at midnight belongs to the day.
+        closed = Trade.get_trades_proxy(is_open=False, close_date=day - timedelta(seconds=1))
+        today = [t for t in closed if t.close_date_utc is not None and t.close_date_utc >= day]
+        equity = self.wallets.get_total_stake_amount() if self.wallets else 0.0
+        if self.risk.entry_allowed([float(t.close_profit_abs or 0.0) for t in today], equity):
+            return True
+        if self._daily_halt_told != day:
+            self._daily_halt_told = day
+            limit = self.risk.cfg.protections.daily_loss_limit
+            message = (
+                f"ITB: daily loss limit ({limit:.1%} of equity) reached; "
+                f"no entries until {day.date()} ends (UTC)."
+            )
+            logger.warning(message)
+            if self._is_trading():
+                self.dp.send_msg(message, always_send=True)
+        return False
+
+    def _backtesting(self) -> bool:
+        return self.dp is not None and self.dp.runmode in (RunMode.BACKTEST, RunMode.HYPEROPT)
+
+    def custom_entry_price(
+        self,
+        pair: str,
+        trade: Trade | None,
+        current_time: datetime,
+        proposed_rate: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        # Live fills carry their own slippage; FreqTrade keeps a backtested price in the candle.
+        if not (self.risk.cfg.enabled and self._backtesting()):
+            return proposed_rate
+        return self.risk.fill_price(proposed_rate, "sell" if side == "short" else "buy")
+
+    def custom_exit_price(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        proposed_rate: float,
+        current_profit: float,
+        exit_tag: str | None,
+        **kwargs: Any,
+    ) -> float:
+        if not (self.risk.cfg.enabled and self._backtesting()):
+            return proposed_rate
+        return self.risk.fill_price(proposed_rate, "buy" if trade.is_short else "sell")
