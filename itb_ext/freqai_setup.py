@@ -341,7 +341,7 @@ class ITBSetup:
         """The columns the combine turns into the rule's score (ITB's names, e.g. ``high_30``)."""
         if self.combine_index is None:
             return ()
-        columns: tuple[str, ...] = self.signals[self.combine_index].config.columns
+        columns: tuple[str, ...] = _combine_config(self.signal_steps[self.combine_index]).columns
         return columns
 
     def combined_scores(self, scores: pd.DataFrame, overrides: SignalOverrides) -> pd.DataFrame:
@@ -349,7 +349,7 @@ class ITBSetup:
 
         :return: one column per :attr:`combined_score_columns`, named as in the config.
         """
-        out = run_steps(scores, self.signal_steps(overrides))
+        out = run_steps(scores, self.tuned_signal_steps(overrides))
         window = overrides.smoothing_window
         return pd.DataFrame(
             {
@@ -361,7 +361,7 @@ class ITBSetup:
 
     def _label_of(self, column: str) -> str | None:
         """The one label whose model scores ``column`` is made from (None: several or none)."""
-        producers = {out: step for step in self.signals for out in step.output_columns() or ()}
+        producers = {out: step for step in self.signal_steps for out in step.output_columns() or ()}
         of_score = {score_column(lb, a.name): lb for lb in self.labels for a in self.algorithms}
         found: set[str] = set()
         pending, seen = [column], set()

@@ -129,3 +129,12 @@ def test_further_subplots_are_added_in_one_place() -> None:
     assert list(plot["subplots"])[-2:] == ["model health", "trusted (do_predict)"]
     with pytest.raises(ValueError, match="'P\\(up\\)' already exists"):
         build_plot_config(**kwargs, extra_subplots={"P(up)": {}})
+
+
+def test_model_health_subplots_are_visible_on_both_themes(sample: ITBSetup) -> None:
+    from itb_ext.monitoring.live import health_plot
+
+    for title, columns in health_plot(sample).items():
+        for column, options in columns.items():
+            for background in (DARK_BACKGROUND, LIGHT_BACKGROUND):
+                assert contrast_ratio(options["color"], background) >= MIN_CONTRAST, (title, column)
