@@ -171,6 +171,22 @@ def cmd_freqtrade(args: argparse.Namespace) -> int:
     return run_freqtrade_offline(list(args.freqtrade_args))
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the walk-forward report of a FreqAI backtest."""
+    from itb_ext.adapters.report import walk_forward_report
+
+    _, files = walk_forward_report(
+        args.config,
+        args.userdir,
+        args.out,
+        datadir=args.datadir,
+        backtest_results=args.backtest_results,
+    )
+    print(files.text.read_text(encoding="utf-8"))
+    print(f"wrote {files.html} and {files.text}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="itb-ext",
@@ -232,6 +248,28 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--top", type=int, default=10, help="rows to print (default 10)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=cmd_simulate)
+
+    report = sub.add_parser(
+        "report",
+        help="walk-forward report of a FreqAI backtest (HTML + text)",
+        description="Read FreqAI's stored walk-forward predictions (and models, with "
+        "save_backtest_models), the candles and the backtest result, and write report.html "
+        "(self-contained, opens offline) and report.txt: out-of-sample model quality per "
+        "window, reliability, trade_score direction, feature importance, equity after fees.",
+    )
+    report.add_argument("--config", required=True, type=Path, help="FreqTrade config")
+    report.add_argument("--userdir", required=True, type=Path, help="FreqTrade user-data folder")
+    report.add_argument("--out", required=True, type=Path, help="output folder")
+    report.add_argument(
+        "--datadir", type=Path, default=None, help="candles (default <userdir>/data/<exchange>)"
+    )
+    report.add_argument(
+        "--backtest-results",
+        type=Path,
+        default=None,
+        help="backtest result .zip or folder (default <userdir>/backtest_results)",
+    )
+    report.set_defaults(func=cmd_report)
 
     freqtrade = sub.add_parser(
         "freqtrade",
