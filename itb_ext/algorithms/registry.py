@@ -108,6 +108,12 @@ ALGORITHMS = AlgorithmRegistry(
             train_keys=builders.svc_linear_train_keys,
         ),
         Algorithm("nn", builders.build_nn, scaled=True, train_keys=builders.nn_train_keys),
+        Algorithm(
+            "svc_fast",
+            builders.build_svc_fast,
+            scaled=True,
+            train_keys=builders.svc_fast_train_keys,
+        ),
     )
 )
 
