@@ -29,7 +29,7 @@ def test_auc_counts_ties_as_half_and_needs_both_classes() -> None:
 
 def test_rolling_auc_matches_sklearn_on_each_window_of_known_pairs() -> None:
     rng = np.random.default_rng(3)
-    scores = pd.Series(rng.random(40))
+    scores = pd.Series(rng.random(40).round(1))  # ties count one half, as in scikit-learn
     outcomes = pd.Series(rng.random(40) < scores, dtype="boolean")
     outcomes[5] = pd.NA
     scores[7] = np.nan
