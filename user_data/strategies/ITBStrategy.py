@@ -152,16 +152,18 @@ class ITBStrategy(IStrategy):
             self._tell_producer_state(dataframe, producer, pair)
         return pd.concat([dataframe.drop(columns=scores.columns, errors="ignore"), scores], axis=1)
 
-    def _signals(self, dataframe: pd.DataFrame) -> pd.DataFrame:
-        overrides = SignalOverrides(
+    def _overrides(self) -> SignalOverrides:
+        return SignalOverrides(
             buy_threshold=float(self.buy_threshold.value),
             sell_threshold=float(self.sell_threshold.value),
             smoothing_window=int(self.smoothing_window.value),
             combine_mode=self.combine_mode.value,
         )
+
+    def _signals(self, dataframe: pd.DataFrame) -> pd.DataFrame:
         # Until a model is ready FreqAI returns no probability columns: no scores, no signals.
         scores = dataframe.reindex(columns=self.itb.score_columns)
-        return self.itb.signal_frame(scores, overrides)
+        return self.itb.signal_frame(scores, self._overrides())
 
     def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         signals = self._signals(dataframe)
@@ -170,6 +172,10 @@ class ITBStrategy(IStrategy):
         dataframe["trade_score"] = signals["trade_score"]
         dataframe["buy_threshold"] = float(self.buy_threshold.value)
         dataframe["sell_threshold"] = float(self.sell_threshold.value)
+        # The scores the rule combined (e.g. high_30, low_30), for the chart (plot_config).
+        scores = dataframe.reindex(columns=self.itb.score_columns)
+        for column, values in self.itb.combined_scores(scores, self._overrides()).items():
+            dataframe[column] = values
         dataframe.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, "itb_buy")
         if self.can_short:
             dataframe.loc[signals["sell"] & trusted, ["enter_short", "enter_tag"]] = (1, "itb_sell")
