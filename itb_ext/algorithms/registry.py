@@ -17,7 +17,11 @@ from itb_ext.errors import ConfigError
 
 
 class Builder(Protocol):
-    """Makes the unfitted estimator (``fit``, ``predict_proba``) of one algorithm entry."""
+    """Makes the unfitted estimator (``fit``, ``predict_proba``) of one algorithm entry.
+
+    A scaled algorithm's estimator is put in a scikit-learn pipeline after a ``StandardScaler``,
+    so it must be a scikit-learn estimator (derive from ``BaseEstimator``).
+    """
 
     def __call__(self, cfg: AlgorithmConfig, *, n_features: int, n_rows: int, seed: int) -> Any:
         """:param cfg: the entry; :param n_features: training features; :param n_rows: training

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -238,12 +239,19 @@ def test_pair_candles_has_the_plot_config_columns(itb_bot: ReplaySession) -> Non
         for section in [plot.get("main_plot", {}), *plot.get("subplots", {}).values()]
         for column in section
     }
+    combined = {"high_30", "low_30"}  # the scores the rule combines, one per label subplot
     expected = {"trade_score", "buy_threshold", "sell_threshold", "do_predict", *PROBABILITIES}
+    expected |= combined
     assert named == expected
     frame = predicted(candles(itb_bot))
     assert expected <= set(frame.columns)
     assert (frame["buy_threshold"] == BUY_THRESHOLD).all()
     assert (frame["sell_threshold"] == SELL_THRESHOLD).all()
+    for label in combined:  # smoothen of the sample: the mean of the label's algorithms
+        algorithms = frame[[c for c in PROBABILITIES if c.startswith(f"{label}_")]]
+        np.testing.assert_allclose(
+            frame[label].astype(float), algorithms.astype(float).mean(axis=1), rtol=1e-9
+        )
 
 
 @slow
