@@ -148,3 +148,23 @@ def test_bad_settings_name_the_key(model: type, raw: dict, message: str) -> None
         validate(model, raw, "risk.kill_switch")
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("risk", "start"),
+    [
+        ({"kill_switch": {"max_daily_loss": 0}}, "itb: risk.kill_switch.max_daily_loss: "),
+        ({"twap": {"children": 1}}, "itb: risk.twap.children: "),
+        ({"twap": {"children": 4, "candles": 2}}, "itb: risk.twap: candles must be at least"),
+        ({"model_health": {"min_auc": 1.5}}, "itb: risk.model_health.min_auc: "),
+        ({"model_health": {"floor": 0.5}}, "itb: unknown key 'risk.model_health.floor'"),
+    ],
+)
+def test_bad_settings_in_the_itb_section_name_the_key(risk: dict, start: str) -> None:
+    from itb_ext.freqai_setup import ITBSetup
+    from tests.core.test_risk_config import with_risk
+
+    with pytest.raises(ConfigError) as error:
+        ITBSetup.from_freqtrade_config(with_risk(risk))
+    assert str(error.value).startswith(start), str(error.value)
+    assert "\n" not in str(error.value)
