@@ -27,6 +27,7 @@ from itb_ext.config.signals import (
     ThresholdRule2Config,
     ThresholdRuleConfig,
 )
+from itb_ext.config.thresholds import ThresholdsConfig
 from itb_ext.errors import ConfigError
 from itb_ext.naming import class_names, feature_column, score_column, target_column
 from itb_ext.notifications import ScoreNotificationConfig
@@ -55,6 +56,9 @@ class ITBSectionModel(FrozenModel):
     :param score_notification_model: ITB's score notification bands (see the notifier).
     :param compute: where the models of a training window are fitted (workers, Dask).
     :param risk: sizing, stops, protections and slippage (``itb_ext.config.risk``).
+    :param thresholds: fixed levels, or levels set by each walk-forward training window.
+    :param accept_hyperopt_from_other_config: use a hyperopt result file searched on another
+        configuration (refused by default).
     """
 
     feature_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
@@ -68,6 +72,8 @@ class ITBSectionModel(FrozenModel):
     score_notification_model: ScoreNotificationConfig | None = None
     compute: ComputeConfig = ComputeConfig()
     risk: RiskConfig = Field(default_factory=RiskConfig)
+    thresholds: ThresholdsConfig = ThresholdsConfig()
+    accept_hyperopt_from_other_config: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,13 @@ class ITBSetup:
             raise ConfigError("itb.algorithms: algorithm names must be unique")
         signals = pipeline.signal_sets
         rule_index = _rule_index(signals)
+        if model.thresholds.mode == "walk_forward" and signals[rule_index].generator != (
+            "threshold_rule"
+        ):
+            raise ConfigError(
+                "itb.thresholds.mode: walk_forward levels need a threshold_rule entry "
+                f"(got {signals[rule_index].generator})"
+            )
         scores = {score_column(lb, a) for lb in labels for a in names}
         _check_signal_inputs(signals, scores)
         return cls(

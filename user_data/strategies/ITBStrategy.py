@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,12 @@ from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParame
 
 from itb_ext.errors import ITBError
 from itb_ext.freqai_setup import COMBINE_MODES, ITBSetup, SignalOverrides
+from itb_ext.hyperopt_binding import (
+    bind_if_written_since,
+    config_fingerprint,
+    decide_at_start,
+    describe_parameters,
+)
 from itb_ext.monitoring.health import PAUSE_COLUMN
 from itb_ext.monitoring.live import candle_health, health_plot
 from itb_ext.notifications import next_notification
@@ -32,6 +40,7 @@ from itb_ext.risk.limits import utc_day_start
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.twap import next_child_stake, twap_schedule
 from itb_ext.topology import producer_scores, producer_state, topology_of
+from itb_ext.walk_forward import BUY_LEVEL, SELL_LEVEL, signals_at_levels
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +92,7 @@ class ITBStrategy(IStrategy):
             "combine_mode": defaults.combine_mode,
         }
         self.sell_params = {"sell_threshold": defaults.sell_threshold}
+        self._start_with_bound_parameters(config)
         # Per pair: last score band notified, whether predictions were trusted, last failure told.
         self._score_bands: dict[str, int] = {}
         self._trusted: dict[str, bool] = {}
@@ -99,6 +109,42 @@ class ITBStrategy(IStrategy):
             self.process_only_new_candles = False
             self._producer_live: dict[str, bool] = {}
         self._init_risk()
+
+    def _start_with_bound_parameters(self, config: dict[str, Any]) -> None:
+        """Use the hyperopt result beside this file only if this config produced it; say which
+        parameter values are in force and where they come from."""
+        params_file = (
+            Path(self.__file__).with_suffix(".json") if getattr(self, "__file__", "") else None
+        )
+        fingerprint = config_fingerprint(config)
+        hyperopt_run = config.get("runmode") == RunMode.HYPEROPT
+        cfg = self.itb.raw.thresholds
+        walk_forward = (
+            f"walk-forward: quantiles {cfg.buy_quantile}/{cfg.sell_quantile} of each training "
+            "window's trade_score"
+            if cfg.mode == "walk_forward"
+            else None
+        )
+        try:
+            decision = decide_at_start(
+                {**self.buy_params, **self.sell_params},
+                self._ft_params_from_file,
+                params_file,
+                fingerprint,
+                self.itb.raw.accept_hyperopt_from_other_config,
+                hyperopt_run,
+                walk_forward,
+            )
+        except ITBError as exc:
+            raise OperationalException(str(exc)) from None
+        for warning in decision.warnings:
+            logger.warning(warning)
+        if not decision.use_file:
+            self._ft_params_from_file = {}
+        if hyperopt_run and params_file is not None and not config.get("disableparamexport"):
+            # FreqTrade writes the result as the run ends: bind it to this config then.
+            atexit.register(bind_if_written_since, params_file, fingerprint, time.time())
+        logger.info(describe_parameters(decision.values, decision.sources))
 
     @property
     def plot_config(self) -> dict[str, Any]:  # type: ignore[override]
@@ -153,6 +199,9 @@ class ITBStrategy(IStrategy):
         return pd.concat([dataframe.drop(columns=scores.columns, errors="ignore"), scores], axis=1)
 
     def _overrides(self) -> SignalOverrides:
+        if self.itb.raw.thresholds.mode == "walk_forward":
+            # the walk-forward levels were set on the config's own signal stage
+            return self.itb.default_overrides()
         return SignalOverrides(
             buy_threshold=float(self.buy_threshold.value),
             sell_threshold=float(self.sell_threshold.value),
@@ -163,15 +212,22 @@ class ITBStrategy(IStrategy):
     def _signals(self, dataframe: pd.DataFrame) -> pd.DataFrame:
         # Until a model is ready FreqAI returns no probability columns: no scores, no signals.
         scores = dataframe.reindex(columns=self.itb.score_columns)
-        return self.itb.signal_frame(scores, self._overrides())
+        if self.itb.raw.thresholds.mode != "walk_forward":
+            return self.itb.signal_frame(scores, self._overrides())
+        # Each window's levels come with its predictions; score as the levels were set.
+        score = self.itb.signal_frame(scores, self._overrides())["trade_score"]
+        levels = dataframe.reindex(columns=[BUY_LEVEL, SELL_LEVEL])
+        signals = signals_at_levels(score, levels[BUY_LEVEL], levels[SELL_LEVEL])
+        return signals.assign(trade_score=score)
 
     def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         signals = self._signals(dataframe)
         trusted = dataframe.get("do_predict", pd.Series(0, index=dataframe.index)) == 1
         trusted &= dataframe.get(PAUSE_COLUMN, pd.Series(0, index=dataframe.index)) != 1
         dataframe["trade_score"] = signals["trade_score"]
-        dataframe["buy_threshold"] = float(self.buy_threshold.value)
-        dataframe["sell_threshold"] = float(self.sell_threshold.value)
+        if self.itb.raw.thresholds.mode != "walk_forward":
+            dataframe["buy_threshold"] = float(self.buy_threshold.value)
+            dataframe["sell_threshold"] = float(self.sell_threshold.value)
         # The scores the rule combined (e.g. high_30, low_30), for the chart (plot_config).
         scores = dataframe.reindex(columns=self.itb.score_columns)
         for column, values in self.itb.combined_scores(scores, self._overrides()).items():
