@@ -10,6 +10,7 @@ import pytest
 from itb_ext.config.base import validate
 from itb_ext.config.risk_controls import KillSwitchConfig, ModelHealthConfig, TwapConfig
 from itb_ext.errors import ConfigError
+from itb_ext.freqai_setup import ITBSetup
 from itb_ext.risk.kill_switch import (
     Equity,
     Halt,
@@ -23,6 +24,7 @@ from itb_ext.risk.kill_switch import (
     write_halt,
 )
 from itb_ext.risk.twap import ChildOrder, next_child_stake, twap_schedule
+from tests.core.test_risk_config import with_risk
 
 NOW = datetime(2019, 5, 2, 15, tzinfo=UTC)
 
@@ -161,9 +163,6 @@ def test_bad_settings_name_the_key(model: type, raw: dict, message: str) -> None
     ],
 )
 def test_bad_settings_in_the_itb_section_name_the_key(risk: dict, start: str) -> None:
-    from itb_ext.freqai_setup import ITBSetup
-    from tests.core.test_risk_config import with_risk
-
     with pytest.raises(ConfigError) as error:
         ITBSetup.from_freqtrade_config(with_risk(risk))
     assert str(error.value).startswith(start), str(error.value)
