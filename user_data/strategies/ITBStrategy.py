@@ -374,7 +374,7 @@ class ITBStrategy(IStrategy):
             return
         self._halt, cleared = start_up(self._halt_path, datetime.now(UTC))
         if self._halt is not None:
-            self._announce_halt("still halted after a restart")
+            self._announce_halt("kill switch still in force at start-up")
         elif cleared:
             text = "ITB kill switch cleared: entries allowed again; losses count from now on."
             logger.warning(text)
