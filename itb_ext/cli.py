@@ -49,18 +49,27 @@ def _parse_only(value: str) -> tuple[str, ...]:
 
 def cmd_compute(args: argparse.Namespace) -> int:
     """Run the config's feature, label and signal sections over a candle file."""
+    from itb_ext.config_files import load_itb_document
     from itb_ext.data import read_table, validate_candles, write_table
-    from itb_ext.jsonc import load_jsonc
     from itb_ext.pipeline import ITBPipeline, run_steps
 
     _check_output_path(args.out, (".parquet", ".feather", ".csv"))
-    pipeline = ITBPipeline.from_config(load_jsonc(args.config))
+    pipeline = ITBPipeline.from_config(load_itb_document(args.config))
     frame = validate_candles(read_table(args.data), str(args.data))
     stages = pipeline.stages(args.only)
     total = sum(len(steps) for _, steps in stages)
     with _progress_bar(total, "compute", not args.quiet) as bar:
-        for _, steps in stages:
-            frame = run_steps(frame, steps, progress=lambda where: bar.update(1))
+        for stage, steps in stages:
+            try:
+                frame = run_steps(frame, steps, progress=lambda where: bar.update(1))
+            except DataError as exc:
+                if stage == "signals" and "missing input column" in str(exc):
+                    # FreqTrade configs read model scores that only FreqAI produces.
+                    raise DataError(
+                        f"{exc} (model scores come from the trained models; "
+                        "add them to the data or use --only features,labels)"
+                    ) from None
+                raise
     write_table(frame, args.out)
     if not args.quiet:
         added = len(frame.columns)
@@ -70,14 +79,14 @@ def cmd_compute(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Search the threshold grid of the config's ``simulate_model`` and rank the results."""
+    from itb_ext.config_files import load_itb_document
     from itb_ext.data import read_table, time_column_of, validate_candles
-    from itb_ext.jsonc import load_jsonc
     from itb_ext.pipeline import ITBPipeline, run_steps
     from itb_ext.simulate import grid_search
     from itb_ext.simulation_setup import simulation_inputs
 
     _check_output_path(args.out, RESULT_FORMATS)
-    document = load_jsonc(args.config)
+    document = load_itb_document(args.config)
     pipeline = ITBPipeline.from_config(document)
     setup = simulation_inputs(document, pipeline)
     raw = read_table(args.data)
@@ -104,15 +113,32 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             progress=progress,
             base_parameters=setup.base_parameters,
         )
-    _write_result(table, Path(args.out))
-    top = table.head(args.top)
-    print(top.to_string(index=False))
+    if setup.config.risk is not None:
+        from itb_ext.simulate.grid import select_rows
+        from itb_ext.simulate.risk import add_risk_columns
+
+        time_column = time_column_of(frame, str(args.data))
+        table = add_risk_columns(
+            table,
+            select_rows(frame, setup.config, time_column),
+            setup.score_columns,
+            setup.config.risk,
+            fee=setup.config.fee,
+            time_column=time_column,
+        )
+    from itb_ext.simulation_table import rounded, table_notes
+
+    _write_result(table, Path(args.out), setup.config)
+    print("\n".join(table_notes(setup.config)))
+    print(rounded(table.head(args.top)).to_string(index=False))
     return 0
 
 
-def _write_result(table: Any, path: Path) -> None:
+def _write_result(table: Any, path: Path, config: Any) -> None:
     import os
     import tempfile
+
+    from itb_ext.simulation_table import markdown_report
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     os.close(fd)
@@ -123,19 +149,11 @@ def _write_result(table: Any, path: Path) -> None:
         elif suffix == ".json":
             table.to_json(tmp, orient="records", indent=1)
         else:
-            Path(tmp).write_text(markdown_table(table), encoding="utf-8")
+            Path(tmp).write_text(markdown_report(table, config), encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def markdown_table(table: Any) -> str:
-    """Render a DataFrame as a GitHub markdown table."""
-    header = "| " + " | ".join(str(c) for c in table.columns) + " |"
-    rule = "|" + "|".join("---" for _ in table.columns) + "|"
-    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([header, rule, *rows]) + "\n"
 
 
 def _check_output_path(out: Path, formats: Sequence[str]) -> None:
@@ -153,12 +171,31 @@ def cmd_freqtrade(args: argparse.Namespace) -> int:
     return run_freqtrade_offline(list(args.freqtrade_args))
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the walk-forward report of a FreqAI backtest."""
+    from itb_ext.adapters.report import walk_forward_report
+
+    _, files = walk_forward_report(
+        args.config,
+        args.userdir,
+        args.out,
+        datadir=args.datadir,
+        backtest_results=args.backtest_results,
+    )
+    print(files.text.read_text(encoding="utf-8"))
+    print(f"wrote {files.html} and {files.text}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="itb-ext",
         description="intelligent-trading-bot's signal pipeline: features, labels, signals, "
         "threshold search, and FreqTrade without network.",
     )
+    from itb_ext import __version__
+
+    parser.add_argument("--version", action="version", version=f"itb-ext {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     compute = sub.add_parser(
@@ -167,7 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the feature_sets, then label_sets, then signal_sets of an ITB config "
         "over a candle file and write every input and generated column.",
     )
-    compute.add_argument("--config", required=True, type=Path, help="ITB config (.json/.jsonc)")
+    compute.add_argument(
+        "--config",
+        required=True,
+        type=Path,
+        help="ITB config (.json/.jsonc), or a FreqTrade config with an 'itb' section "
+        "(add_config_files followed)",
+    )
     compute.add_argument(
         "--data",
         required=True,
@@ -206,6 +249,28 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=cmd_simulate)
 
+    report = sub.add_parser(
+        "report",
+        help="walk-forward report of a FreqAI backtest (HTML + text)",
+        description="Read FreqAI's stored walk-forward predictions (and models, with "
+        "save_backtest_models), the candles and the backtest result, and write report.html "
+        "(self-contained, opens offline) and report.txt: out-of-sample model quality per "
+        "window, reliability, trade_score direction, feature importance, equity after fees.",
+    )
+    report.add_argument("--config", required=True, type=Path, help="FreqTrade config")
+    report.add_argument("--userdir", required=True, type=Path, help="FreqTrade user-data folder")
+    report.add_argument("--out", required=True, type=Path, help="output folder")
+    report.add_argument(
+        "--datadir", type=Path, default=None, help="candles (default <userdir>/data/<exchange>)"
+    )
+    report.add_argument(
+        "--backtest-results",
+        type=Path,
+        default=None,
+        help="backtest result .zip or folder (default <userdir>/backtest_results)",
+    )
+    report.set_defaults(func=cmd_report)
+
     freqtrade = sub.add_parser(
         "freqtrade",
         help="run a freqtrade command offline (static markets)",
@@ -220,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``itb-ext`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list:
+        # No command: show what there is to run rather than argparse's bare complaint.
+        build_parser().print_help(sys.stderr)
+        return EXIT_USAGE
     # ``freqtrade`` hands everything after it to FreqTrade, including options argparse would eat.
     if args_list[:1] == ["freqtrade"]:
         parsed = argparse.Namespace(func=cmd_freqtrade, freqtrade_args=args_list[1:])

@@ -63,8 +63,9 @@ def validate_candles(
 ) -> pd.DataFrame:
     """Check a candle table and return it with its time column parsed as UTC datetimes.
 
-    Checks: a ``date``/``timestamp`` column with unique, increasing times; the price columns
-    present, numeric, finite and positive; the volume present, numeric and not negative.
+    Checks: at least one row; a ``date``/``timestamp`` column with unique, increasing times;
+    the price columns present, numeric, finite and positive; the volume present, numeric and not
+    negative.
 
     :param df: the table as read.
     :param source: file name for messages.
@@ -72,6 +73,8 @@ def validate_candles(
     :param volume_column: the volume column, or None when the table has no volume.
     :raises DataError: naming the file, column and first offending row.
     """
+    if len(df) == 0:
+        raise DataError(f"{source}: no candles (the file has 0 rows)")
     time_col = time_column_of(df, source)
     times = _parse_times(df[time_col], source, time_col)
     _check_order(times, source, time_col)

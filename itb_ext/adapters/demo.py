@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from itb_ext.adapters.risk_demo import print_risk_comparison
 from itb_ext.evaluation import buy_and_hold, model_quality, read_backtest_predictions
 from itb_ext.freqai_setup import ITBSetup
 
@@ -273,7 +274,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n== Buy and hold over the same period (before fees)")
     print(hold.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     print(f"mean of the pairs: {hold['buy_and_hold_%'].mean():+.2f} %")
-
+    risk_work = OUTPUT / "risk-comparison"
+    risk_work.mkdir(parents=True, exist_ok=True)
+    print_risk_comparison(
+        CONFIG, USER_DATA, DATADIR, args.timerange, risk_work, preset.config["fee"]
+    )
     print("\n== Stage times")
     for run in runs:
         trainings, seconds = training_seconds(run.log_file)

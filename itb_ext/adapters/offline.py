@@ -45,6 +45,24 @@ NETWORK_COMMANDS = frozenset({"trade", "download-data"})
 
 _EXCHANGE_ID = re.compile(r"^[a-z0-9_]+$")
 
+OFFLINE_HELP = """\
+usage: itb-ext freqtrade <freqtrade command> [options]
+
+Offline mode: runs FreqTrade in this process with the exchange's markets, currencies and fees
+taken from static files instead of the network; every other network request is refused.
+  works:   backtesting, hyperopt, lookahead-analysis, recursive-analysis, plot-dataframe
+           (add --no-trades before any backtest was run), list-data, hyperopt-list/-show, ...
+  refused: trade, download-data (they need the exchange; run plain freqtrade online)
+  candles: already on disk in --datadir (e.g. user_data/data/bitfinex); to add a pair or a
+           period, copy its <PAIR>-<timeframe>.feather file there (download-data online, then copy)
+  markets: itb_ext/adapters/markets/<exchange>.json, or a folder named by ITB_EXT_MARKETS_DIR
+example: itb-ext freqtrade backtesting --config user_data/config.demo.json \\
+             --datadir user_data/data/bitfinex --timerange 20190101-20190401
+"""
+"""What ``itb-ext freqtrade --help`` says before FreqTrade's own help."""
+
+_HELP_FLAGS = frozenset({"-h", "--help"})
+
 
 def markets_file(exchange_name: str) -> Path:
     """Locate the static market file of an exchange.
@@ -265,12 +283,24 @@ def run_freqtrade_offline(argv: list[str]) -> int:
     :return: the exit status (0 on success, 2 for a configuration or offline-mode error).
     """
     command = argv[0] if argv else ""
-    if command in NETWORK_COMMANDS:
+    wants_help = bool(_HELP_FLAGS.intersection(argv))
+    if not argv or wants_help:
+        print(OFFLINE_HELP)
+        if not argv:
+            return 2
+        sys.stdout.flush()
+    if command in NETWORK_COMMANDS and not wants_help:
         print(
             f"offline mode cannot run 'freqtrade {command}': it needs the exchange; "
             "run plain freqtrade online",
             file=sys.stderr,
         )
+        return 2
+    from itb_ext.adapters.offline_checks import preflight_problem
+
+    # Before FreqTrade starts (and before any model is trained): candles and backtest results.
+    if problem := preflight_problem(list(argv)):
+        print(problem, file=sys.stderr)
         return 2
     from freqtrade.main import main as freqtrade_main
 

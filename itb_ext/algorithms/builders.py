@@ -51,6 +51,21 @@ def build_svc(cfg: AlgorithmConfig, *, n_features: int, n_rows: int, seed: int) 
     return _platt_scaled(SVC(**cfg.train))
 
 
+def build_svc_fast(cfg: AlgorithmConfig, *, n_features: int, n_rows: int, seed: int) -> Any:
+    """RBF support vector classifier approximated for long windows (see ``fast_svc``), with
+    Platt-scaled probabilities."""
+    from itb_ext.algorithms.fast_svc import NystroemSVC
+
+    return _platt_scaled(NystroemSVC(**{"random_state": seed, **cfg.train}))
+
+
+def svc_fast_train_keys() -> frozenset[str]:
+    """``svc_fast``'s options (``C``, ``gamma``, ``n_components``, ...)."""
+    from itb_ext.algorithms.fast_svc import SVC_FAST_TRAIN_KEYS
+
+    return SVC_FAST_TRAIN_KEYS
+
+
 def build_svc_linear(cfg: AlgorithmConfig, *, n_features: int, n_rows: int, seed: int) -> Any:
     """Linear support vector classifier with Platt-scaled probabilities."""
     from sklearn.svm import LinearSVC

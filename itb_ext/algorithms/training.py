@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from itb_ext.algorithms.parallel import FitTask, fit_estimators
 from itb_ext.algorithms.registry import ALGORITHMS
+from itb_ext.config.compute import ComputeConfig
 from itb_ext.config.models import AlgorithmConfig, AlgorithmParams
 from itb_ext.errors import DataError
 from itb_ext.naming import score_column
@@ -114,6 +116,7 @@ def train_score_models(
     labels: pd.DataFrame,
     algorithms: Sequence[AlgorithmConfig],
     seed: int = 0,
+    compute: ComputeConfig | None = None,
 ) -> ScoreModels:
     """Train one classifier per (label, algorithm) on the rows where features and labels are known.
 
@@ -121,6 +124,8 @@ def train_score_models(
     :param labels: boolean label columns (NaN/NA = unknown, such rows are dropped), same index.
     :param algorithms: algorithm entries.
     :param seed: random seed.
+    :param compute: where the models are fitted (``itb.compute``; default: one after another
+        here). The models are the same wherever they were fitted.
     :raises DataError: when no training row is left.
     """
     values = X.to_numpy(dtype="float64")
@@ -129,6 +134,7 @@ def train_score_models(
         raise DataError("training: no row has all features and labels known")
     values = values[known]
     result = ScoreModels(features=list(X.columns))
+    tasks: list[FitTask] = []
     for label in labels.columns:
         y = labels[label].to_numpy()[known].astype(bool).astype(int)
         for algo in algorithms:
@@ -138,6 +144,10 @@ def train_score_models(
                 result.models.append(ScoreModel(label, algo.name, None, float(ya[0])))
                 continue
             estimator = build_estimator(algo, values.shape[1], len(rows), seed)
-            estimator.fit(Xa, ya)
+            tasks.append(FitTask(estimator, Xa, ya))
             result.models.append(ScoreModel(label, algo.name, estimator))
+    fitted = iter(fit_estimators(tasks, compute))
+    for model in result.models:
+        if model.estimator is not None:
+            model.estimator = next(fitted)
     return result

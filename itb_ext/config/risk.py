@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from itb_ext.config.base import FrozenModel
+from itb_ext.config.risk_controls import KillSwitchConfig, ModelHealthConfig, TwapConfig
 
 SizingMode = Literal["fixed", "volatility", "kelly"]
 SIZING_MODES: tuple[SizingMode, ...] = ("fixed", "volatility", "kelly")
@@ -146,6 +147,9 @@ class RiskConfig(FrozenModel):
     :param protections: entry halts.
     :param backtest_slippage_bps: price moved against every backtested fill, in basis points
         (live fills have their own slippage, so it applies to backtests and hyperopt only).
+    :param kill_switch: automatic halt beyond hard loss limits (dry-run and live).
+    :param twap: sliced entries of large stakes.
+    :param model_health: rolling out-of-sample model quality and the entry pause.
     """
 
     enabled: bool = True
@@ -154,3 +158,6 @@ class RiskConfig(FrozenModel):
     regime: RegimeConfig | None = Field(default_factory=RegimeConfig)
     protections: ProtectionsConfig = Field(default_factory=ProtectionsConfig)
     backtest_slippage_bps: float = Field(default=5.0, ge=0, le=1000)
+    kill_switch: KillSwitchConfig = Field(default_factory=KillSwitchConfig)
+    twap: TwapConfig = Field(default_factory=TwapConfig)
+    model_health: ModelHealthConfig = Field(default_factory=ModelHealthConfig)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from itb_ext.config.base import FrozenModel
+from itb_ext.config.base import FrozenModel, one_or_many
 
 Number = int | float
-
-
-def _one_or_many(value: Any) -> Any:
-    """ITB accepts one column as a plain string or as a list: normalise to a tuple."""
-    return (value,) if isinstance(value, str) else value
 
 
 class SmoothenConfig(FrozenModel):
@@ -34,7 +30,7 @@ class SmoothenConfig(FrozenModel):
     point_threshold: Number | None = None
     window: int | float | None = Field(default=None, gt=0)
 
-    _normalise_columns = field_validator("columns", mode="before")(_one_or_many)
+    _normalise_columns = field_validator("columns", mode="before")(one_or_many)
 
     def input_columns(self) -> tuple[str, ...]:
         return self.columns
@@ -85,7 +81,23 @@ class ThresholdParameters(FrozenModel):
     sell_signal_threshold: Number | None = None
 
 
-class ThresholdRuleConfig(FrozenModel):
+class _RuleConfig(FrozenModel):
+    """Shared shape of the threshold rules: score columns in, ``[buy, sell]`` columns out."""
+
+    columns: tuple[str, ...]
+    names: tuple[str, str]
+
+    def input_columns(self) -> tuple[str, ...]:
+        return self.columns
+
+    def output_columns(self) -> tuple[str, ...]:
+        return self.names
+
+    def lookback(self) -> int:
+        return 1
+
+
+class ThresholdRuleConfig(_RuleConfig):
     """``threshold_rule``: ``buy = score >= buy_threshold``, ``sell = score <= sell_threshold``.
 
     :param columns: the score column, as a string or a one-element list.
@@ -97,20 +109,11 @@ class ThresholdRuleConfig(FrozenModel):
     names: tuple[str, str]
     parameters: ThresholdParameters = ThresholdParameters()
 
-    _normalise_columns = field_validator("columns", mode="before")(_one_or_many)
+    _normalise_columns = field_validator("columns", mode="before")(one_or_many)
 
     @property
     def score_column(self) -> str:
         return self.columns[0]
-
-    def input_columns(self) -> tuple[str, ...]:
-        return self.columns
-
-    def output_columns(self) -> tuple[str, ...]:
-        return self.names
-
-    def lookback(self) -> int:
-        return 1
 
 
 class ThresholdParameters2(FrozenModel):
@@ -122,7 +125,7 @@ class ThresholdParameters2(FrozenModel):
     sell_signal_threshold_2: Number | None = None
 
 
-class ThresholdRule2Config(FrozenModel):
+class ThresholdRule2Config(_RuleConfig):
     """``threshold_rule2``: both scores must pass their thresholds.
 
     ``buy = s1 >= B1 and s2 >= B2``; ``sell = s1 <= S1 and s2 <= S2``.
@@ -132,17 +135,37 @@ class ThresholdRule2Config(FrozenModel):
     names: tuple[str, str]
     parameters: ThresholdParameters2 = ThresholdParameters2()
 
-    def input_columns(self) -> tuple[str, ...]:
-        return self.columns
-
-    def output_columns(self) -> tuple[str, ...]:
-        return self.names
-
-    def lookback(self) -> int:
-        return 1
-
     @model_validator(mode="after")
     def _distinct_outputs(self) -> ThresholdRule2Config:
         if self.names[0] == self.names[1]:
             raise ValueError("buy and sell columns must have different names")
         return self
+
+
+@dataclass(frozen=True)
+class ThresholdRuleInfo:
+    """What the grid search, the strategy and the simulation need to know about a threshold rule.
+
+    :param name: ITB's generator name.
+    :param parameters_model: the model of its ``parameters`` (the thresholds).
+    :param score_inputs: how many score columns it reads.
+    """
+
+    name: str
+    parameters_model: type[FrozenModel]
+    score_inputs: int
+
+    @property
+    def parameter_keys(self) -> tuple[str, ...]:
+        """Its threshold keys in ITB's grid order (alphabetical, as ``sklearn.ParameterGrid``)."""
+        return tuple(sorted(self.parameters_model.model_fields))
+
+
+#: Every threshold rule, described once.
+THRESHOLD_RULES: dict[str, ThresholdRuleInfo] = {
+    r.name: r
+    for r in (
+        ThresholdRuleInfo("threshold_rule", ThresholdParameters, score_inputs=1),
+        ThresholdRuleInfo("threshold_rule2", ThresholdParameters2, score_inputs=2),
+    )
+}

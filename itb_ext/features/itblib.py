@@ -10,13 +10,12 @@ from itb_ext.features.rolling import (
     FloatArray,
     column_values,
     percent_change,
-    require_columns,
     rolling_area,
-    rolling_count,
     rolling_nanmean,
     rolling_nanstd,
     rolling_slope,
 )
+from itb_ext.frames import require_columns
 
 GENERATOR = "itblib"
 
@@ -93,9 +92,7 @@ def generate_itblib(df: pd.DataFrame, cfg: ItblibConfig) -> pd.DataFrame:
         else:  # close_SLOPE, volume_SLOPE
             source = series["close" if function == "close_SLOPE" else "volume"]
             for w in cfg.windows:
-                trend = rolling_slope(source, w, few_points=0.0)
-                # ITB masks windows with fewer than 2 values as pandas counts them (±inf
-                # included); fewer than 2 finite points otherwise give ITB's slope 0.0
-                trend[rolling_count(source, w) < 2] = np.nan
-                columns[f"{stem}_{w}"] = trend
+                # ITB fits a line through the finite points of the window (pandas has turned
+                # ±inf into NaN); one point has no slope, so zero-volume runs give NaN, as ITB
+                columns[f"{stem}_{w}"] = rolling_slope(source, w, few_points=np.nan)
     return pd.DataFrame(columns, index=df.index, dtype=np.float64)

@@ -20,13 +20,14 @@ where ``fn`` treats them differently (NaN-propagating scipy functions, ``np.mean
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from itb_ext.errors import DataError
+from itb_ext.frames import require_columns
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -38,18 +39,6 @@ _PANDAS_FPERR = 1e-14
 # --------------------------------------------------------------------------------------------
 # Input helpers shared by the feature generators
 # --------------------------------------------------------------------------------------------
-
-
-def require_columns(df: pd.DataFrame, columns: Iterable[str], generator: str) -> None:
-    """Fail with one message naming every missing input column.
-
-    :raises DataError: ``<generator>: missing input column(s) 'a', 'b'``.
-    """
-    missing = [c for c in dict.fromkeys(columns) if c not in df.columns]
-    if missing:
-        plural = "s" if len(missing) > 1 else ""
-        names = ", ".join(f"'{c}'" for c in missing)
-        raise DataError(f"{generator}: missing input column{plural} {names}")
 
 
 def column_values(df: pd.DataFrame, column: str, generator: str) -> FloatArray:
@@ -221,8 +210,8 @@ def rolling_slope(
     """Least-squares slope of each window against its positions, NaN points left out.
 
     ``scipy.stats.linregress(positions, values)`` after dropping NaN points (their positions are
-    dropped with them). A window with fewer than 2 points gives ``few_points`` (ITB: 0.0; its
-    itblib ``*_trend`` columns are then masked with :func:`rolling_count`).
+    dropped with them). A window with fewer than 2 points gives ``few_points`` (ITB's itbstats
+    ``slope``: 0.0; its itblib ``*_trend`` columns: NaN, scipy's slope of one point).
     """
     win = _Windows(values, window)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -267,6 +256,24 @@ class _CentralSums:
                 self.s4 += d2 * d2
 
 
+def _central_moments(
+    values: FloatArray, window: int, order: int
+) -> tuple[_CentralSums, FloatArray, FloatArray, BoolArray]:
+    """Windows' sums, second and ``order``-th (3 or 4) central moments, and the windows scipy
+    treats as constant (``m2 <= (eps * mean)^2``)."""
+    cs = _CentralSums(values, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m2 = cs.s2 / cs.count
+        mk = (cs.s3 if order == 3 else cs.s4) / cs.count
+        zero = m2 <= (np.finfo(np.float64).eps * cs.mean) ** 2
+    return cs, m2, mk, zero
+
+
+def _finish_moment(cs: _CentralSums, result: FloatArray, window: int, mp: int | None) -> FloatArray:
+    result[cs.win.real_nans > 0] = np.nan  # scipy propagates a NaN inside the window
+    return cs.win.finish(result, _mp(window, mp))
+
+
 def rolling_scipy_skew(
     values: FloatArray, window: int, bias: bool = False, mp: int | None = None
 ) -> FloatArray:
@@ -275,18 +282,14 @@ def rolling_scipy_skew(
     NaN for (near-)constant windows (``m2 <= (eps * mean)^2``); the bias correction
     ``sqrt(n(n-1))/(n-2)`` applies only when ``n > 2``.
     """
-    cs = _CentralSums(values, window)
+    cs, m2, m3, zero = _central_moments(values, window, 3)
     n = cs.count
     with np.errstate(invalid="ignore", divide="ignore"):
-        m2 = cs.s2 / n
-        m3 = cs.s3 / n
-        zero = m2 <= (np.finfo(np.float64).eps * cs.mean) ** 2
         result = np.where(zero, np.nan, m3 / m2**1.5)
         if not bias:
             corrected = ((n - 1.0) * n) ** 0.5 / (n - 2.0) * m3 / m2**1.5
             result = np.where(~zero & (n > 2), corrected, result)
-    result[cs.win.real_nans > 0] = np.nan
-    return cs.win.finish(result, _mp(window, mp))
+    return _finish_moment(cs, result, window, mp)
 
 
 def rolling_scipy_kurtosis(
@@ -300,17 +303,12 @@ def rolling_scipy_kurtosis(
     (still uncorrected). The spec (b.2) says otherwise; the parity fixtures confirm this reading.
     NaN for (near-)constant windows (``m2 <= (eps * mean)^2``).
     """
-    cs = _CentralSums(values, window)
-    n = cs.count
+    cs, m2, m4, zero = _central_moments(values, window, 4)
     with np.errstate(invalid="ignore", divide="ignore"):
-        m2 = cs.s2 / n
-        m4 = cs.s4 / n
-        zero = m2 <= (np.finfo(np.float64).eps * cs.mean) ** 2
         result = np.where(zero, np.nan, m4 / m2**2.0)
         if fisher:
             result = result - 3.0
-    result[cs.win.real_nans > 0] = np.nan
-    return cs.win.finish(result, _mp(window, mp))
+    return _finish_moment(cs, result, window, mp)
 
 
 def _zero_fperr(values: FloatArray) -> FloatArray:

@@ -296,8 +296,9 @@ def test_simulate_writes_json_and_markdown(
         rows = json.loads(text)
         assert rows[0]["%profit/M"] >= rows[1]["%profit/M"]
     else:
-        assert text.splitlines()[0].startswith("| buy_signal_threshold |")
-        assert "%profit/M" in text.splitlines()[0]
+        header = next(line for line in text.splitlines() if line.startswith("|"))
+        assert header.startswith("| buy_signal_threshold |")
+        assert "%profit/M" in header
 
 
 def test_simulate_rejects_a_grid_expression_it_cannot_parse(
@@ -313,3 +314,135 @@ def test_simulate_rejects_a_grid_expression_it_cannot_parse(
     assert "simulate_model" in result.stderr and "buy_signal_threshold" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+# ---- first use: FreqTrade configs, empty files, version, usage, readable tables -----------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_compute_uses_the_itb_section_of_a_freqtrade_config(
+    tmp_path: Path, scored_candles: Path
+) -> None:
+    (tmp_path / "pipeline.json").write_text(json.dumps({"itb": SIGNALS_ONLY}))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"add_config_files": ["pipeline.json"], "timeframe": "1h"}))
+    out = tmp_path / "out.parquet"
+    result = run_cli("compute", "--config", config, "--data", scored_candles, "--out", out)
+    assert result.returncode == 0, result.stderr
+    table = pd.read_parquet(out)
+    # difference of up and down, then the 0.125 / -0.125 levels
+    np.testing.assert_allclose(table["trade_score"], [0.0, 0.5, -0.375, 0.125, -0.125, 0.125])
+    assert table["buy"].tolist() == [False, True, False, True, False, True]
+    assert table["sell"].tolist() == [False, False, True, False, True, False]
+
+
+def test_compute_on_the_shipped_freqtrade_config_computes_its_features_and_labels(
+    tmp_path: Path,
+) -> None:
+    candles = pd.read_feather(REPO / "user_data/data/bitfinex/BTC_USD-1h.feather").iloc[:400]
+    data = tmp_path / "btc.feather"
+    candles.to_feather(data)
+    out = tmp_path / "out.parquet"
+    config = REPO / "user_data/config.json"
+    result = run_cli(
+        "compute", "--config", config, "--data", data, "--out", out, "--only", "features,labels"
+    )
+    assert result.returncode == 0, result.stderr
+    table = pd.read_parquet(out)
+    expected_sma = candles["close"].rolling(24).mean().to_numpy()
+    np.testing.assert_allclose(table["close_SMA_24"], expected_sma, rtol=1e-12)
+    assert {"close_LINEARREG_SLOPE_168", "high_30", "low_30"} <= set(table.columns)
+    # the signals read model scores FreqAI makes: a clear refusal, not an empty success
+    result = run_cli("compute", "--config", config, "--data", data, "--out", out, "--quiet")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "high_30_svc" in result.stderr and "--only features,labels" in result.stderr
+
+
+def test_compute_refuses_a_config_with_nothing_to_compute(
+    tmp_path: Path, scored_candles: Path
+) -> None:
+    out = tmp_path / "out.parquet"
+    for name, doc in (
+        ("freqtrade.json", {"strategy": "ITBStrategy", "add_config_files": []}),
+        ("other.json", {"timeframe": "1h"}),
+    ):
+        config = tmp_path / name
+        config.write_text(json.dumps(doc))
+        result = run_cli("compute", "--config", config, "--data", scored_candles, "--out", out)
+        assert result.returncode == 2, name
+        assert result.stderr.count("\n") == 1 and name in result.stderr
+        assert not out.exists()
+
+
+def test_compute_refuses_an_empty_candle_file(tmp_path: Path, scored_candles: Path) -> None:
+    empty = tmp_path / "empty.feather"
+    pd.read_feather(scored_candles).iloc[:0].reset_index(drop=True).to_feather(empty)
+    out = tmp_path / "out.parquet"
+    result = run_cli(
+        "compute", "--config", write_config(tmp_path, SIGNALS_ONLY), "--data", empty, "--out", out
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"itb-ext: error: {empty}: no candles (the file has 0 rows)\n"
+    assert not out.exists()
+
+
+def test_version_and_usage_without_a_command() -> None:
+    from itb_ext import __version__
+
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"itb-ext {__version__}"
+    result = run_cli()
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: itb-ext")
+    for command in ("compute", "simulate", "freqtrade"):
+        assert command in result.stderr
+
+
+def test_freqtrade_help_explains_offline_mode() -> None:
+    result = run_cli("freqtrade", "--help")
+    assert result.returncode == 0
+    head, _, rest = result.stdout.partition("usage: freqtrade")
+    assert "Offline mode" in head and "download-data" in head and "--no-trades" in head
+    assert "ITB_EXT_MARKETS_DIR" in head
+    assert rest, "FreqTrade's own help follows"
+    result = run_cli("freqtrade")
+    assert result.returncode == 2 and "Offline mode" in result.stdout
+
+
+def test_simulate_markdown_is_rounded_and_says_how_to_read_it(
+    tmp_path: Path, scored_candles: Path
+) -> None:
+    doc = json.loads(json.dumps(SIMULATE))
+    doc["simulate_model"]["fee"] = 0.001
+    out = tmp_path / "ranked.md"
+    result = run_cli(
+        "simulate",
+        "--config",
+        write_config(tmp_path, doc),
+        "--data",
+        scored_candles,
+        "--out",
+        out,
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    notes, _, table = text.partition("\n\n")
+    assert "ranked by `%profit/M`" in notes
+    assert "quote currency" in notes and "0.1 % per side" in notes and "In-sample" in notes
+    header, _, *rows = table.strip().splitlines()
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    first = dict(zip(columns, (v.strip() for v in rows[0].strip("|").split("|")), strict=True))
+    # buy 0.125: long 101.5 -> 102.5 and 103.5 -> 104.5 with 0.1 % per side
+    profit = (102.5 * 0.999 - 101.5 * 1.001) + (104.5 * 0.999 - 103.5 * 1.001)
+    percent = 100 * (102.5 * 0.999 / (101.5 * 1.001) - 1 + 104.5 * 0.999 / (103.5 * 1.001) - 1)
+    assert first["profit"] == f"{round(profit, 2):.10g}"
+    assert first["%profit"] == f"{round(percent, 1):.10g}"
+    for row in rows:
+        for value in row.strip("|").split("|"):
+            decimals = value.strip().partition(".")[2]
+            assert len(decimals) <= 6, row
+    assert "ranked by `%profit/M`" in result.stdout

@@ -131,6 +131,18 @@ def test_zero_volume_change_is_a_missing_value_in_the_rolling_windows() -> None:
     np.testing.assert_allclose(out["volume_2"], [NAN, NAN, NAN, -150.0, -450.0, -100.0])
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_two_zero_volume_candles_leave_the_volume_trend_unknown_as_itb() -> None:
+    # ITB fits a line through the finite points of each window (pandas turns +inf into NaN);
+    # a single point has no slope, so ITB writes NaN there, never 0.0
+    df = pd.DataFrame({"volume": [10.0, 0.0, 0.0, 5.0, 6.0, 9.0]})
+    out = generate_itblib(df, cfg(base_window=4, windows=[3], functions=["volume_SLOPE"]))
+    # changes: NaN, -100, 0/0 = NaN, 5/0 = +inf, 20, 50
+    # row 3: [-100, NaN, inf] and row 4: [NaN, inf, 20] hold one finite point each -> NaN
+    # row 5: [inf, 20, 50] -> points (1, 20), (2, 50) -> slope 30
+    np.testing.assert_allclose(out["volume_trend_3"], [NAN, NAN, NAN, NAN, NAN, 30.0])
+
+
 def test_tb_base_is_the_taker_share_of_the_raw_volume() -> None:
     df = CANDLES.assign(tb_base_av=[5.0, 5.0, 5.0, 5.0, 5.0, 5.0])
     out = generate_itblib(df, cfg(base_window=4, windows=[2], functions=["tb_base_SMA"]))
@@ -210,9 +222,10 @@ def itb_like(df: pd.DataFrame, base: int, windows: list[int]) -> dict[str, pd.Se
         return float(((b + a) / 2 / b) * 2 - 1) if b else math.nan
 
     def slope(x: np.ndarray) -> float:
+        # ITB (4b00cc4) fits whatever points remain; scipy's slope of one point is NaN
         keep = ~np.isnan(x)
         if keep.sum() < 2:
-            return 0.0
+            return math.nan
         return float(scipy.stats.linregress(np.arange(len(x))[keep], x[keep]).slope)
 
     close, volume = to_diff(df["close"]), to_diff(df["volume"])
@@ -236,8 +249,7 @@ def itb_like(df: pd.DataFrame, base: int, windows: list[int]) -> dict[str, pd.Se
         out[f"close_area_{w}"] = roll(close, w, area)
     for name, s in (("close_trend", close), ("volume_trend", volume)):
         for w in windows:
-            counts = s.rolling(w, min_periods=max(1, w // 2)).count()
-            out[f"{name}_{w}"] = roll(s, w, slope).where(counts >= 2)
+            out[f"{name}_{w}"] = roll(s, w, slope)
     return out
 
 

@@ -66,6 +66,7 @@ def test_walk_forward_backtest_trains_predicts_itb_scores_and_trades(backtest: R
         "itb_sell",
         "force_exit",
         "stop_loss",
+        "trailing_stop_loss",
         "roi",
     }
 
@@ -158,9 +159,8 @@ def test_broken_itb_config_stops_with_a_clear_error(tmp_path: Path) -> None:
     config = write_config(tmp_path, **SMALL, itb=bad["itb"])
     run = run_offline("backtesting", config, userdir, "--timerange", TIMERANGE)
     assert run.returncode != 0
-    assert "itb: algorithms[1].algo: Input should be 'gb', 'lc', 'svc', 'svc_linear' or 'nn'" in (
-        run.output
-    )
+    expected = "Input should be 'gb', 'lc', 'svc', 'svc_linear', 'nn' or 'svc_fast'"
+    assert f"itb: algorithms[1].algo: {expected}" in run.output
     assert "Traceback" not in run.stderr
 
 

@@ -10,16 +10,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from freqtrade.strategy import IStrategy
 
+from itb_ext.adapters.freqai_charts import missing_chart_predictions
 from itb_ext.algorithms import ScoreModels, train_score_models
 from itb_ext.errors import ITBError
 from itb_ext.freqai_setup import ITBSetup
 from itb_ext.naming import class_names, label_of_target, score_column
+from itb_ext.walk_forward import BUY_LEVEL, SELL_LEVEL, quantile_levels
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +89,13 @@ class ITBClassifier(BaseClassifierModel):
             last = dk.backtesting_timeranges[-1].copy()
             last.stopts += timeframe_to_seconds(self.config["timeframe"])
             dk.backtesting_timeranges[-1] = last
+        if self.config.get("runmode") in (RunMode.WEBSERVER, RunMode.PLOT):
+            # Charts load no training window: stop before training on the few candles they hold.
+            problem = missing_chart_predictions(
+                dk, dataframe, metadata["pair"], self.config, strategy.startup_candle_count
+            )
+            if problem:
+                raise OperationalException(problem)
         return super().start_backtesting(dataframe, metadata, dk, strategy)
 
     def train(
@@ -112,15 +122,41 @@ class ITBClassifier(BaseClassifierModel):
             label = label_of_target(column)
             positive, _ = class_names(label)
             labels[label] = (targets[column] == positive).to_numpy()
-        models = train_score_models(features, labels, self.itb.algorithms, seed=self.itb.seed)
+        models = train_score_models(
+            features,
+            labels,
+            self.itb.algorithms,
+            seed=self.itb.seed,
+            compute=self.itb.raw.compute,
+        )
+        walk_forward = self.itb.raw.thresholds.mode == "walk_forward"
+        if walk_forward or self.live:
+            fitted = _predict_in_blocks(models, features.reset_index(drop=True))
+        if walk_forward:
+            self._set_window_levels(dk, fitted)
         if self.live:
-            # FreqAI's live bookkeeping keeps a mean/std for every returned column; probabilities
-            # have none (a KeyError per candle otherwise). Backtests would add them as columns.
+            # FreqAI's live bookkeeping keeps a mean/std for every returned column (a KeyError per
+            # candle otherwise). The probabilities' mean on the training window is the reference
+            # of the live confidence drift (``<column>_mean``). Backtests would add them as columns.
             for column in models.columns:
-                dk.data.setdefault("labels_mean", {})[column] = 0.0
-                dk.data.setdefault("labels_std", {})[column] = 0.0
+                dk.data.setdefault("labels_mean", {})[column] = float(fitted[column].mean())
+                dk.data.setdefault("labels_std", {})[column] = float(fitted[column].std())
         self._write_training_record(dk, labels)
         return models
+
+    def _set_window_levels(self, dk: FreqaiDataKitchen, fitted: pd.DataFrame) -> None:
+        """Walk-forward thresholds: levels from this window's training rows only, returned with
+        every prediction of the model (FreqAI's ``extra_returns_per_train``, stored with the
+        model and in the backtest predictions)."""
+        score = self.itb.signal_frame(fitted, self.itb.default_overrides())["trade_score"]
+        buy, sell = quantile_levels(score.to_numpy(), self.itb.raw.thresholds)
+        # A new dict: FreqAI hands every window the same one from the config.
+        dk.data["extra_returns_per_train"] = {
+            **dk.data.get("extra_returns_per_train", {}),
+            BUY_LEVEL: buy,
+            SELL_LEVEL: sell,
+        }
+        logger.info(f"ITB {dk.pair}: walk-forward levels buy {buy:.4f}, sell {sell:.4f}")
 
     def _write_training_record(self, dk: FreqaiDataKitchen, labels: pd.DataFrame) -> None:
         """Leave ``itb_training.json`` beside the model: which candles were fitted, and why

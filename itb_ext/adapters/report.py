@@ -1,0 +1,90 @@
+"""``itb-ext report``: read a FreqTrade config and what its walk-forward backtest stored, then
+write the report (``itb_ext.report``). FreqTrade is used only to load the config files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from itb_ext.errors import ConfigError, DataError
+from itb_ext.freqai_setup import ITBSetup
+from itb_ext.report.build import PairData, Report, build_report
+from itb_ext.report.html import ReportFiles, write_report
+from itb_ext.report.stored import (
+    fill_missing_candles,
+    read_backtest_result,
+    read_stored_models,
+    read_window_predictions,
+)
+
+
+def load_freqtrade_config(path: Path) -> dict[str, Any]:
+    """A FreqTrade config with its ``add_config_files`` merged, as FreqTrade reads it."""
+    from freqtrade.configuration.load_config import load_from_files
+    from freqtrade.exceptions import OperationalException
+
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        config: dict[str, Any] = load_from_files([str(path)])
+    except OperationalException as exc:
+        raise ConfigError(f"{path}: {str(exc).splitlines()[0]}") from None
+    return config
+
+
+def _candles(datadir: Path, pair: str, timeframe: str) -> pd.DataFrame:
+    path = datadir / f"{pair.replace('/', '_')}-{timeframe}.feather"
+    if not path.is_file():
+        raise DataError(f"{path}: no candles for {pair} {timeframe}")
+    return fill_missing_candles(pd.read_feather(path), timeframe)
+
+
+def walk_forward_report(
+    config_path: Path,
+    userdir: Path,
+    out: Path,
+    datadir: Path | None = None,
+    backtest_results: Path | None = None,
+    pairs: Sequence[str] | None = None,
+) -> tuple[Report, ReportFiles]:
+    """Build and write the walk-forward report of the backtest ``config_path`` ran.
+
+    :param config_path: the FreqTrade config of the backtest (with its ``itb`` section).
+    :param userdir: FreqTrade's user-data folder (``models/<identifier>`` is read).
+    :param out: folder for ``report.html`` and ``report.txt``.
+    :param datadir: candle folder (default ``<userdir>/data/<exchange>``).
+    :param backtest_results: a backtest ``.zip`` or its folder (default
+        ``<userdir>/backtest_results``); without one, no trading section.
+    :param pairs: pairs to report (default: the config's whitelist).
+    """
+    config = load_freqtrade_config(config_path)
+    try:
+        setup = ITBSetup.from_freqtrade_config(config)
+        identifier = config["freqai"]["identifier"]
+        timeframe = config["timeframe"]
+        exchange = config["exchange"]["name"]
+        whitelist = list(pairs or config["exchange"]["pair_whitelist"])
+    except KeyError as exc:
+        raise ConfigError(f"{config_path}: missing key {exc}") from None
+    model_dir = userdir / "models" / identifier
+    if not model_dir.is_dir():
+        raise DataError(f"{model_dir}: no FreqAI models for identifier '{identifier}'")
+    datadir = datadir or userdir / "data" / exchange
+    results = backtest_results or userdir / "backtest_results"
+    backtest = read_backtest_result(results) if results.exists() else None
+    data = [
+        PairData(
+            pair=pair,
+            candles=_candles(datadir, pair, timeframe),
+            predictions=read_window_predictions(model_dir, pair),
+            models=read_stored_models(model_dir, pair),
+        )
+        for pair in whitelist
+    ]
+    fee = float(config.get("fee") or (backtest.fee if backtest and backtest.fee else 0.001))
+    report = build_report(setup, data, backtest, fee)
+    title = f"Walk-forward report: {identifier}, {', '.join(whitelist)} {timeframe}"
+    return report, write_report(report, out, title)

@@ -1,0 +1,340 @@
+"""Assemble the walk-forward report's tables from stored predictions, candles and trades.
+
+Every figure is out of sample: a window's rows were predicted by a model trained only on
+candles before the window's start. Labels and forward returns read the future, but only to
+grade predictions after the fact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from itb_ext.freqai_setup import ITBSetup
+from itb_ext.naming import score_column
+from itb_ext.report import metrics
+from itb_ext.report.importance import permutation_importance
+from itb_ext.report.stored import BacktestResult, StoredModel
+
+OVERALL = "all"
+LEVEL_COLUMNS = ("buy_threshold", "sell_threshold")
+
+
+@dataclass(frozen=True)
+class PairData:
+    """What the report reads for one pair.
+
+    :param pair: e.g. ``BTC/USD``.
+    :param candles: the pair's candles (``date``, OHLCV), covering the backtest and the label
+        horizon after it.
+    :param predictions: stored predictions with a ``window`` column (see
+        :func:`itb_ext.report.stored.read_window_predictions`).
+    :param models: the stored model of each window (may be empty).
+    """
+
+    pair: str
+    candles: pd.DataFrame
+    predictions: pd.DataFrame
+    models: Sequence[StoredModel] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """The report's tables.
+
+    :param quality: per pair, window (``all`` = every window) and model: candles, positive
+        rate, AUC, average precision, Brier score.
+    :param reliability: per model, pooled over pairs and windows: the reliability curve.
+    :param direction: per pair and window: AUC of ``trade_score`` against the sign of the
+        next-H-candle return.
+    :param importance: per pair, window and feature: AUC drop when the feature is shuffled.
+    :param levels: per pair and candle: ``trade_score`` and the buy/sell levels in force.
+    :param equity: strategy and buy-and-hold equity and drawdown (empty without a backtest).
+    :param trading: trading metrics after fees of the strategy and of buy-and-hold.
+    :param notes: what could not be computed, and why.
+    :param horizon: candles of the directional test.
+    """
+
+    quality: pd.DataFrame
+    reliability: pd.DataFrame
+    direction: pd.DataFrame
+    importance: pd.DataFrame
+    levels: pd.DataFrame
+    equity: pd.DataFrame
+    trading: pd.DataFrame
+    horizon: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _label_of(setup: ITBSetup) -> dict[str, str]:
+    return {score_column(lb, a.name): lb for lb in setup.labels for a in setup.algorithms}
+
+
+def _graded(setup: ITBSetup, data: PairData) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Predictions joined with their labels and close prices, trusted rows only."""
+    candles = data.candles.assign(date=pd.to_datetime(data.candles["date"], utc=True))
+    labels = setup.label_frame(candles).assign(date=candles["date"].to_numpy())
+    joined = data.predictions.merge(labels, on="date", how="left", suffixes=("", "_label"))
+    joined = joined.merge(candles[["date", "close"]], on="date", how="left")
+    trusted = joined["do_predict"] == 1 if "do_predict" in joined else True
+    return joined.loc[trusted].reset_index(drop=True), _label_of(setup)
+
+
+def model_quality_rows(
+    frame: pd.DataFrame, label_of: dict[str, str], pair: str, window: str
+) -> list[dict[str, object]]:
+    """AUC, average precision and Brier score of each score column on ``frame``'s rows."""
+    rows: list[dict[str, object]] = []
+    for column, label in label_of.items():
+        known = frame[label].notna() & frame[column].notna()
+        y = frame.loc[known, label].astype(bool).to_numpy()
+        p = frame.loc[known, column].to_numpy(dtype="float64")
+        rows.append(
+            {
+                "pair": pair,
+                "window": window,
+                "model": column,
+                "candles": len(y),
+                "positive_%": 100.0 * float(y.mean()) if len(y) else math.nan,
+                "auc": metrics.roc_auc(y, p),
+                "avg_precision": metrics.average_precision(y, p),
+                "brier": metrics.brier_score(y, p),
+            }
+        )
+    return rows
+
+
+def _window_name(window: pd.Timestamp) -> str:
+    return window.strftime("%Y-%m-%d")
+
+
+def _trade_score(setup: ITBSetup, predictions: pd.DataFrame) -> pd.Series:
+    scores = predictions.reindex(columns=setup.score_columns)
+    frame = setup.signal_frame(scores, setup.default_overrides())
+    return frame["trade_score"]
+
+
+def _levels(setup: ITBSetup, data: PairData) -> pd.DataFrame:
+    preds = data.predictions
+    defaults = setup.default_overrides()
+    out = pd.DataFrame(
+        {
+            "pair": data.pair,
+            "date": preds["date"].to_numpy(),
+            "window": preds["window"].to_numpy(),
+            "trade_score": _trade_score(setup, preds).to_numpy(),
+        }
+    )
+    fixed = {"buy_threshold": defaults.buy_threshold, "sell_threshold": defaults.sell_threshold}
+    for column in LEVEL_COLUMNS:
+        out[column] = preds[column].to_numpy() if column in preds else fixed[column]
+    return out
+
+
+def _importance(setup: ITBSetup, data: PairData, label_of: dict[str, str]) -> pd.DataFrame:
+    if not data.models:
+        return pd.DataFrame(columns=["pair", "window", "feature", "auc_drop"])
+    candles = data.candles.assign(date=pd.to_datetime(data.candles["date"], utc=True))
+    # Features are causal: recomputing them on the full history gives the values the backtest
+    # fed the model.
+    features = setup.feature_frame(candles).set_index(candles["date"])
+    labels = setup.label_frame(candles).set_index(candles["date"])
+    rows = []
+    for model in data.models:
+        in_window = data.predictions["window"] == model.window
+        if "do_predict" in data.predictions:
+            in_window &= data.predictions["do_predict"] == 1
+        dates = pd.DatetimeIndex(data.predictions.loc[in_window, "date"])
+        if model.features and not set(model.features) <= set(features.columns):
+            continue
+        X = features.reindex(dates)[model.features]
+        known = labels.reindex(dates)[list(setup.labels)].notna().all(axis=1).to_numpy()
+        X = X.loc[known]
+        y = {c: labels.reindex(X.index)[lb].astype(bool).to_numpy() for c, lb in label_of.items()}
+        if len(X) < 10:
+            continue
+        drops = permutation_importance(model.predict, X, y, seed=setup.seed)
+        for feature, drop in drops.items():
+            rows.append(
+                {
+                    "pair": data.pair,
+                    "window": _window_name(model.window),
+                    "feature": str(feature).removeprefix("%-"),
+                    "auc_drop": float(drop),
+                }
+            )
+    return pd.DataFrame(rows, columns=["pair", "window", "feature", "auc_drop"])
+
+
+def _equity(
+    pairs: Sequence[PairData], backtest: BacktestResult, fee: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    closes = {}
+    for data in pairs:
+        dates = pd.to_datetime(data.candles["date"], utc=True)
+        inside = (dates >= backtest.start) & (dates <= backtest.end)
+        closes[data.pair] = pd.Series(
+            data.candles.loc[inside, "close"].to_numpy(), index=dates[inside]
+        )
+    prices = pd.DataFrame(closes).sort_index()
+    trades = backtest.trades
+    closed = trades["close_date"] if len(trades) else pd.Series([], dtype="datetime64[ns, UTC]")
+    profits = trades["profit_abs"] if len(trades) else pd.Series([], dtype="float64")
+    strategy = metrics.equity_from_trades(
+        pd.DatetimeIndex(prices.index), closed, profits, backtest.starting_balance
+    )
+    hold = metrics.buy_and_hold_equity(prices, backtest.starting_balance, fee)
+    equity = pd.DataFrame(
+        {
+            "date": prices.index,
+            "strategy": strategy.to_numpy(),
+            "buy_and_hold": hold.to_numpy(),
+            "strategy_drawdown": metrics.drawdown(strategy.to_numpy()),
+            "buy_and_hold_drawdown": metrics.drawdown(hold.to_numpy()),
+        }
+    )
+    ratios = trades["profit_ratio"].to_numpy() if len(trades) else np.array([])
+    trading = pd.DataFrame(
+        [
+            {"curve": "strategy", **metrics.trading_metrics(strategy, ratios)},
+            {"curve": "buy_and_hold", **metrics.trading_metrics(hold, [])},
+        ]
+    )
+    return equity, trading
+
+
+def build_report(
+    setup: ITBSetup,
+    pairs: Sequence[PairData],
+    backtest: BacktestResult | None,
+    fee: float,
+    horizon: int | None = None,
+) -> Report:
+    """Every table of the walk-forward report.
+
+    :param setup: the ``itb`` section the backtest ran with.
+    :param pairs: per pair, candles, stored predictions and models.
+    :param backtest: the backtest's trades (None: no trading section).
+    :param fee: fee per side, for buy-and-hold (the backtest's own trades carry theirs).
+    :param horizon: candles of the directional test (default: the labels' horizon, else 24).
+    """
+    horizon = horizon or setup.label_horizon() or 24
+    notes: list[str] = []
+    quality_rows: list[dict[str, object]] = []
+    pooled: list[pd.DataFrame] = []
+    direction_rows = []
+    importance = []
+    levels = []
+    for data in pairs:
+        graded, label_of = _graded(setup, data)
+        pooled.append(graded)
+        for window, part in graded.groupby("window", sort=True):
+            quality_rows += model_quality_rows(part, label_of, data.pair, _window_name(window))
+        quality_rows += model_quality_rows(graded, label_of, data.pair, OVERALL)
+        pair_levels = _levels(setup, data)
+        levels.append(pair_levels)
+        candles = data.candles.assign(date=pd.to_datetime(data.candles["date"], utc=True))
+        up = metrics.forward_return_up(candles["close"].to_numpy(), horizon)
+        future = pd.Series(up.to_numpy(), index=candles["date"])
+        trusted = (data.predictions.get("do_predict", pd.Series(1)) == 1).to_numpy()
+        graded_levels = pair_levels.loc[trusted].assign(
+            up=future.reindex(pair_levels.loc[trusted, "date"]).to_numpy()
+        )
+        graded_levels = graded_levels[graded_levels["up"].notna()]
+        for window, part in [
+            *((_window_name(w), p) for w, p in graded_levels.groupby("window", sort=True)),
+            (OVERALL, graded_levels),
+        ]:
+            s = part["trade_score"].to_numpy(dtype="float64")
+            ok = np.isfinite(s)
+            direction_rows.append(
+                {
+                    "pair": data.pair,
+                    "window": window,
+                    "candles": int(ok.sum()),
+                    "up_%": 100.0 * float(part["up"][ok].astype(bool).mean()) if ok.any() else 0,
+                    "auc": metrics.roc_auc(part["up"][ok].astype(bool).to_numpy(), s[ok]),
+                }
+            )
+        imp = _importance(setup, data, label_of)
+        if imp.empty:
+            notes.append(
+                f"{data.pair}: no stored models per window, so no permutation importance "
+                "(set freqai.save_backtest_models: true)"
+            )
+        importance.append(imp)
+    all_graded = pd.concat(pooled, ignore_index=True)
+    reliability = []
+    for column, label in _label_of(setup).items():
+        known = all_graded[label].notna() & all_graded[column].notna()
+        curve = metrics.reliability_curve(
+            all_graded.loc[known, label].astype(bool).to_numpy(),
+            all_graded.loc[known, column].to_numpy(dtype="float64"),
+        )
+        reliability.append(curve.assign(model=column))
+    if backtest is not None:
+        equity, trading = _equity(pairs, backtest, fee)
+    else:
+        equity, trading = pd.DataFrame(), pd.DataFrame()
+        notes.append("no backtest result: no equity curve or trading metrics")
+    return Report(
+        quality=pd.DataFrame(quality_rows),
+        reliability=pd.concat(reliability, ignore_index=True),
+        direction=pd.DataFrame(direction_rows),
+        importance=pd.concat(importance, ignore_index=True),
+        levels=pd.concat(levels, ignore_index=True),
+        equity=equity,
+        trading=trading,
+        horizon=horizon,
+        notes=notes,
+    )
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def summary_text(report: Report) -> str:
+    """The report as plain text: the overall tables, per-window tables and notes."""
+    q = report.quality
+    overall = q[q["window"] == OVERALL].drop(columns="window")
+    lines = [
+        "Walk-forward report (every figure out of sample: each window predicted by a model "
+        "trained only before it)",
+        "",
+        "== Model quality, all windows",
+        overall.to_string(index=False, float_format=_fmt),
+        "",
+        f"mean out-of-sample AUC over {len(overall)} models: {overall['auc'].mean():.3f}",
+        "",
+        f"== Direction: trade_score AUC against the sign of the {report.horizon}-candle return",
+        report.direction.to_string(index=False, float_format=_fmt),
+        "",
+        "== Model quality per window",
+        q[q["window"] != OVERALL].to_string(index=False, float_format=_fmt),
+    ]
+    if not report.trading.empty:
+        lines += [
+            "",
+            "== Trading, after fees (walk-forward backtest)",
+            report.trading.to_string(index=False, float_format=lambda v: f"{v:.2f}"),
+        ]
+    if not report.importance.empty:
+        top = (
+            report.importance.groupby("feature")["auc_drop"]
+            .mean()
+            .sort_values(ascending=False)
+            .head(10)
+        )
+        lines += [
+            "",
+            "== Permutation importance, mean AUC drop over windows (top 10)",
+            top.to_string(float_format=_fmt),
+        ]
+    if report.notes:
+        lines += ["", "== Notes", *report.notes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,168 @@
+"""Reading what a FreqAI walk-forward backtest left on disk: predictions per window, the model
+of each window, and the trades of the backtest result. No FreqTrade import: plain files."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from itb_ext.errors import DataError
+
+_PREDICTION_FILE = re.compile(r"cb_(?P<coin>[a-z0-9]+)_(?P<ts>\d+)_prediction\.feather$")
+
+
+def pair_coin(pair: str) -> str:
+    """FreqAI's file prefix of a pair (``BTC/USD`` -> ``btc``)."""
+    return pair.split("/")[0].lower()
+
+
+def read_window_predictions(model_dir: Path, pair: str) -> pd.DataFrame:
+    """FreqAI's stored walk-forward predictions of ``pair``, with the start of the window each
+    row belongs to in a ``window`` column.
+
+    A window's rows are predicted by the model trained on the period just before its start.
+
+    :param model_dir: ``user_data/models/<identifier>``.
+    :raises DataError: when there are no stored predictions for the pair.
+    """
+    folder = model_dir / "backtesting_predictions"
+    parts = []
+    for path in sorted(folder.glob(f"cb_{pair_coin(pair)}_*_prediction.feather")):
+        found = _PREDICTION_FILE.search(path.name)
+        if found is None:
+            continue
+        frame = pd.read_feather(path)
+        frame["window"] = pd.Timestamp(int(found["ts"]), unit="s", tz="UTC")
+        parts.append(frame)
+    if not parts:
+        raise DataError(f"{folder}: no stored predictions for {pair}")
+    frame = pd.concat(parts, ignore_index=True)
+    frame["date"] = pd.to_datetime(frame["date"], utc=True)
+    frame = frame.sort_values(["date", "window"]).drop_duplicates("date", keep="last")
+    return frame.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """One window's trained models and FreqAI's feature transformation.
+
+    :param window: start of the window the model predicts.
+    :param features: FreqAI feature names (``%-...``) in the model's order.
+    :param predict: raw ``%-`` features -> probability columns (FreqAI's scaling applied).
+    """
+
+    window: pd.Timestamp
+    features: list[str]
+    predict: Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def read_stored_models(model_dir: Path, pair: str) -> list[StoredModel]:
+    """The models FreqAI kept per window (``save_backtest_models: true``), oldest first.
+
+    Empty when the backtest did not keep its models.
+    """
+    models = []
+    prefix = f"sub-train-{pair.split('/')[0].upper()}_"
+    for folder in sorted(model_dir.glob(f"{prefix}*")):
+        stem = f"cb_{pair_coin(pair)}_{folder.name[len(prefix) :]}"
+        model_file = folder / f"{stem}_model.joblib"
+        pipeline_file = folder / f"{stem}_feature_pipeline.pkl"
+        if not (model_file.is_file() and pipeline_file.is_file()):
+            continue
+        # Written by FreqAI for this project's model class; loaded as the backtest loads it.
+        with model_file.open("rb") as fp:
+            model = pickle.load(fp)
+        with pipeline_file.open("rb") as fp:
+            pipeline = pickle.load(fp)
+        window = pd.Timestamp(int(folder.name[len(prefix) :]), unit="s", tz="UTC")
+        models.append(StoredModel(window, list(model.features), _predictor(model, pipeline)))
+    return models
+
+
+def _predictor(model: Any, pipeline: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def predict(features: pd.DataFrame) -> pd.DataFrame:
+        transformed, _, _ = pipeline.transform(features[model.features], outlier_check=False)
+        out: pd.DataFrame = model.predict(transformed.reset_index(drop=True))
+        out.index = features.index
+        return out
+
+    return predict
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """The trades of one strategy in a FreqTrade backtest result.
+
+    :param trades: one row per trade (``pair``, ``open_date``, ``close_date``, ``profit_ratio``,
+        ``profit_abs``, ...), profits after fees.
+    :param starting_balance: the wallet at the start.
+    :param fee: the entry fee of the first trade (the config's fee when there are none).
+    :param start: first backtested candle.
+    :param end: end of the backtest.
+    """
+
+    trades: pd.DataFrame
+    starting_balance: float
+    fee: float | None
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+def read_backtest_result(path: Path, strategy: str = "ITBStrategy") -> BacktestResult:
+    """Trades of ``strategy`` from a backtest result: a ``.zip`` file, or a folder whose
+    ``.last_result.json`` names the newest one.
+
+    :raises DataError: when the file, or the strategy in it, is missing.
+    """
+    archive = path
+    if path.is_dir():
+        last = path / ".last_result.json"
+        if not last.is_file():
+            raise DataError(f"{path}: no backtest result in this folder (no .last_result.json)")
+        archive = path / json.loads(last.read_text())["latest_backtest"]
+    if not archive.is_file():
+        raise DataError(f"{archive}: backtest result not found")
+    with zipfile.ZipFile(archive) as bundle:
+        stats = json.loads(bundle.read(f"{archive.stem}.json"))
+    if strategy not in stats.get("strategy", {}):
+        raise DataError(f"{archive}: no result of strategy {strategy}")
+    result = stats["strategy"][strategy]
+    trades = pd.DataFrame(result["trades"])
+    for column in ("open_date", "close_date"):
+        if column in trades:
+            trades[column] = pd.to_datetime(trades[column], utc=True)
+    fee = float(trades["fee_open"].iloc[0]) if len(trades) and "fee_open" in trades else None
+    return BacktestResult(
+        trades=trades,
+        starting_balance=float(result["starting_balance"]),
+        fee=fee,
+        start=pd.Timestamp(result["backtest_start"], tz="UTC"),
+        end=pd.Timestamp(result["backtest_end"], tz="UTC"),
+    )
+
+
+def fill_missing_candles(candles: pd.DataFrame, timeframe: str) -> pd.DataFrame:
+    """The candles as FreqTrade hands them to the strategy: a missing candle becomes a flat one
+    at the previous close with zero volume, so recomputed features match the backtest's.
+
+    :param timeframe: e.g. ``1h``, ``30m``, ``4h``, ``1d``.
+    """
+    step = pd.Timedelta(timeframe.replace("m", "min")) if timeframe.endswith("m") else None
+    step = step or pd.Timedelta(timeframe)
+    frame = candles.assign(date=pd.to_datetime(candles["date"], utc=True)).set_index("date")
+    grid = pd.date_range(frame.index.min(), frame.index.max(), freq=step)
+    full = frame.reindex(grid)
+    missing = full["close"].isna()
+    full["close"] = full["close"].ffill()
+    for column in ("open", "high", "low"):
+        full[column] = full[column].fillna(full["close"])
+    full.loc[missing, "volume"] = 0.0
+    return full.rename_axis("date").reset_index()

@@ -1,0 +1,132 @@
+"""One entry point per FreqTrade callback: the strategy passes what FreqTrade gives it and the
+newest closed candle's risk columns, and gets back FreqTrade's answer.
+
+Nothing here imports FreqTrade; trades arrive as plain numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from itb_ext.config.risk import RiskConfig
+from itb_ext.risk.indicators import ATR_COLUMN, HIGH_VOL_COLUMN, risk_indicators
+from itb_ext.risk.limits import protection_list
+from itb_ext.risk.rules import EntryContext, entry_refusal
+from itb_ext.risk.sizing import stake_amount, stake_fraction
+from itb_ext.risk.slippage import Side, slipped_price
+from itb_ext.risk.stops import regime_factors, stop_distance, stop_price
+
+
+def _number(row: Mapping[str, Any], key: str) -> float:
+    value = row.get(key)
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return number
+
+
+@dataclass(frozen=True)
+class RiskPolicy:
+    """The risk rules of one ``itb.risk`` section.
+
+    :param cfg: the validated section.
+    """
+
+    cfg: RiskConfig
+
+    @property
+    def atr_window(self) -> int:
+        return self.cfg.stop.atr_window if self.cfg.stop is not None else 14
+
+    def indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """The risk columns (ATR, volatility regime) of ``candles``; empty when switched off."""
+        if not self.cfg.enabled:
+            return pd.DataFrame(index=candles.index)
+        return risk_indicators(candles, self.atr_window, self.cfg.regime)
+
+    def _factors(self, row: Mapping[str, Any]) -> tuple[float, float]:
+        return regime_factors(bool(row.get(HIGH_VOL_COLUMN, False)), self.cfg.regime)
+
+    def distance(self, row: Mapping[str, Any], price: float) -> float | None:
+        """The ATR stop distance for a position at ``price`` (None without an ATR stop)."""
+        if self.cfg.stop is None:
+            return None
+        _, stop_factor = self._factors(row)
+        return stop_distance(_number(row, ATR_COLUMN), price, self.cfg.stop, stop_factor)
+
+    def stake(
+        self,
+        *,
+        equity: float,
+        price: float,
+        row: Mapping[str, Any],
+        min_stake: float | None,
+        max_stake: float,
+        recent_profits: Sequence[float] = (),
+        score_excess: float | None = None,
+    ) -> float:
+        """The stake of a new trade (``custom_stake_amount``); 0 means no trade.
+
+        :param equity: the wallet's total value; :param price: the entry price.
+        :param row: the newest closed candle with the risk columns.
+        """
+        size_factor, _ = self._factors(row)
+        fraction = stake_fraction(
+            self.cfg.sizing,
+            stop_distance=self.distance(row, price),
+            recent_profits=recent_profits,
+            score_excess=None if score_excess is None or math.isnan(score_excess) else score_excess,
+            regime_factor=size_factor,
+        )
+        return stake_amount(equity, fraction, min_stake, max_stake)
+
+    def stoploss(
+        self,
+        *,
+        row: Mapping[str, Any],
+        current_rate: float,
+        open_rate: float,
+        entry_row: Mapping[str, Any] | None,
+        is_short: bool,
+    ) -> float | None:
+        """``custom_stoploss``'s answer: the stop as a distance from ``current_rate`` (negative),
+        or None to keep the current stop.
+
+        Trailing: ``atr_multiple`` ATRs from the newest price (FreqTrade keeps the tightest stop,
+        so it follows the best price). Not trailing: fixed from the entry with the ATR of the
+        entry's signal candle (``entry_row``).
+        """
+        if self.cfg.stop is None or current_rate <= 0:
+            return None
+        if self.cfg.stop.trailing:
+            d = self.distance(row, current_rate)
+            return None if d is None else -d
+        if entry_row is None:
+            return None
+        d = self.distance(entry_row, open_rate)
+        if d is None:
+            return None
+        level = stop_price(open_rate, d, is_short)
+        # FreqTrade expresses a stop relative to the current rate.
+        ratio = level / current_rate - 1 if is_short else 1 - level / current_rate
+        return -max(ratio, 0.0)
+
+    def entry_refusal(self, context: EntryContext) -> str | None:
+        """Why a new entry is refused by the registered entry rules, or None (allowed)."""
+        if not self.cfg.enabled:
+            return None
+        return entry_refusal(self.cfg, context)
+
+    def protections(self) -> list[dict[str, Any]]:
+        """FreqTrade protection entries for the strategy's ``protections`` property."""
+        return protection_list(self.cfg.protections) if self.cfg.enabled else []
+
+    def fill_price(self, price: float, side: Side) -> float:
+        """A backtested fill moved against the trade by the configured slippage."""
+        return slipped_price(price, side, self.cfg.backtest_slippage_bps)

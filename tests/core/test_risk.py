@@ -1,0 +1,221 @@
+"""Risk rules on tiny inputs, with values worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from itb_ext.config.risk import (
+    ProtectionsConfig,
+    RegimeConfig,
+    SignalStrengthConfig,
+    SizingConfig,
+    StopConfig,
+)
+from itb_ext.risk.indicators import (
+    average_true_range,
+    realised_volatility,
+    risk_indicators,
+    true_range,
+    volatility_rank,
+)
+from itb_ext.risk.limits import daily_loss_exceeded, protection_list, utc_day_start
+from itb_ext.risk.sizing import (
+    kelly_fraction,
+    signal_strength_multiplier,
+    stake_amount,
+    stake_fraction,
+    volatility_fraction,
+)
+from itb_ext.risk.slippage import slipped_price
+from itb_ext.risk.stops import ratchet, regime_factors, stop_distance, stop_price
+
+# --- sizing -----------------------------------------------------------------------------------
+
+
+def test_fixed_fraction_stakes_that_share_of_equity() -> None:
+    cfg = SizingConfig(mode="fixed", fraction=0.1)
+    assert stake_fraction(cfg) == 0.1
+    assert stake_amount(5_000.0, 0.1, min_stake=10.0, max_stake=4_000.0) == 500.0
+
+
+def test_stake_amount_respects_wallet_and_never_rounds_up_past_the_fraction() -> None:
+    assert stake_amount(5_000.0, 0.1, min_stake=None, max_stake=300.0) == 300.0
+    assert stake_amount(5_000.0, 0.001, min_stake=10.0, max_stake=4_000.0) == 0.0
+
+
+def test_volatility_target_risks_the_configured_share_at_the_stop() -> None:
+    # 1 % risk with a 4 % stop: stake 25 % -> a stop-out loses 0.25 * 0.04 = 1 %
+    assert volatility_fraction(0.01, 0.04) == pytest.approx(0.25)
+    cfg = SizingConfig(mode="volatility", risk_per_trade=0.01, max_fraction=0.2)
+    assert stake_fraction(cfg, stop_distance=0.04) == pytest.approx(0.2)  # capped
+    assert stake_fraction(cfg, stop_distance=0.10) == pytest.approx(0.1)
+    assert stake_fraction(cfg, stop_distance=None) == cfg.min_fraction
+    with pytest.raises(ValueError, match="stop distance"):
+        volatility_fraction(0.01, 0.0)
+
+
+def test_kelly_fraction_from_win_rate_and_payoff() -> None:
+    # p = 0.6, avg win 0.04, avg loss 0.02 -> b = 2; f = (2*0.6 - 0.4)/2 = 0.4; half Kelly 0.2
+    profits = [0.04, -0.02, 0.04, -0.02, 0.04]
+    assert kelly_fraction(profits, 5, 0.5) == pytest.approx(0.2)
+    # only the newest `trades` count: an old huge loss is forgotten
+    assert kelly_fraction([-0.5, *profits], 5, 0.5) == pytest.approx(0.2)
+    assert kelly_fraction(profits, 6, 0.5) is None
+    assert kelly_fraction([-0.01, -0.02], 2, 0.5) == -0.5
+    assert kelly_fraction([0.01, 0.03], 2, 0.5) == pytest.approx(0.5)
+    # p = 0.5, b = 1 -> no edge
+    assert kelly_fraction([0.02, -0.02], 2, 1.0) == pytest.approx(0.0)
+
+
+def test_kelly_sizing_falls_back_to_minimum_and_is_capped() -> None:
+    cfg = SizingConfig(
+        mode="kelly", kelly_trades=5, kelly_fraction=0.5, min_fraction=0.02, max_fraction=0.15
+    )
+    profits = [0.04, -0.02, 0.04, -0.02, 0.04]
+    assert stake_fraction(cfg, recent_profits=profits[:4]) == 0.02  # too few trades
+    assert stake_fraction(cfg, recent_profits=profits) == 0.15  # 0.2 capped
+    assert stake_fraction(cfg, recent_profits=[-0.01] * 5) == 0.02  # no edge: minimum size
+    wide = SizingConfig(mode="kelly", kelly_trades=5, kelly_fraction=0.5, max_fraction=0.25)
+    assert stake_fraction(wide, recent_profits=profits) == pytest.approx(0.2)
+
+
+def test_signal_strength_scales_from_floor_to_full() -> None:
+    cfg = SignalStrengthConfig(full_at=0.2, floor=0.25)
+    assert signal_strength_multiplier(0.0, cfg) == 0.25
+    assert signal_strength_multiplier(0.1, cfg) == pytest.approx(0.625)
+    assert signal_strength_multiplier(0.5, cfg) == 1.0
+    sizing = SizingConfig(fraction=0.2, signal_strength=cfg)
+    assert stake_fraction(sizing, score_excess=0.1) == pytest.approx(0.125)
+    assert stake_fraction(sizing, score_excess=None) == pytest.approx(0.2)
+
+
+def test_high_volatility_regime_shrinks_size_and_widens_stop() -> None:
+    regime = RegimeConfig(size_factor=0.5, stop_factor=1.5)
+    assert regime_factors(True, regime) == (0.5, 1.5)
+    assert regime_factors(False, regime) == (1.0, 1.0)
+    assert regime_factors(True, None) == (1.0, 1.0)
+    assert stake_fraction(SizingConfig(fraction=0.1), regime_factor=0.5) == pytest.approx(0.05)
+    cfg = StopConfig(atr_multiple=2.0, max_distance=0.2)
+    assert stop_distance(1.0, 100.0, cfg) == pytest.approx(0.02)
+    assert stop_distance(1.0, 100.0, cfg, stop_factor=1.5) == pytest.approx(0.03)
+
+
+# --- stops ------------------------------------------------------------------------------------
+
+
+def test_atr_stop_distance_is_capped_and_safe_without_atr() -> None:
+    cfg = StopConfig(atr_multiple=3.0, max_distance=0.1)
+    assert stop_distance(2.0, 100.0, cfg) == pytest.approx(0.06)
+    assert stop_distance(5.0, 100.0, cfg) == 0.1
+    assert stop_distance(float("nan"), 100.0, cfg) == 0.1
+
+
+def test_stop_price_and_ratchet_only_tighten() -> None:
+    assert stop_price(100.0, 0.05) == pytest.approx(95.0)
+    assert stop_price(100.0, 0.05, is_short=True) == pytest.approx(105.0)
+    assert ratchet(None, 95.0) == 95.0
+    assert ratchet(95.0, 97.0) == 97.0
+    assert ratchet(97.0, 96.0) == 97.0
+    assert ratchet(105.0, 103.0, is_short=True) == 103.0
+    assert ratchet(103.0, 104.0, is_short=True) == 103.0
+
+
+# --- indicators -------------------------------------------------------------------------------
+
+
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "high": [11.0, 12.0, 11.5, 13.0],
+            "low": [9.0, 10.5, 10.0, 11.0],
+            "close": [10.0, 11.0, 10.0, 12.0],
+        }
+    )
+
+
+def test_true_range_and_atr_exact() -> None:
+    # row 1: max(1.5, |12-10|, |10.5-10|) = 2; row 2: max(1.5, 0.5, 1) = 1.5; row 3: max(2, 3, 1)
+    assert true_range(frame()).tolist() == [2.0, 2.0, 1.5, 3.0]
+    atr = average_true_range(frame(), 2)
+    assert np.isnan(atr.iloc[0])
+    assert atr.iloc[1:].tolist() == [2.0, 1.75, 2.25]
+
+
+def test_realised_volatility_and_rank_are_causal() -> None:
+    close = pd.Series([100.0, 110.0, 99.0, 99.0, 120.0])
+    vol = realised_volatility(close, 2)
+    r1, r2 = np.log(1.1), np.log(0.9)
+    assert vol.iloc[2] == pytest.approx(abs(r1 - r2) / 2)
+    rank = volatility_rank(pd.Series([1.0, 3.0, 2.0, 5.0]), 3)
+    assert np.isnan(rank.iloc[1])
+    assert rank.iloc[2:].tolist() == pytest.approx([2 / 3, 1.0])
+    # a row does not change when later candles are appended
+    longer = pd.concat([close, pd.Series([50.0, 200.0])], ignore_index=True)
+    pd.testing.assert_series_equal(realised_volatility(longer, 2).iloc[:5], vol)
+
+
+def test_risk_indicators_mark_the_high_regime() -> None:
+    rng = np.random.default_rng(0)
+    sigma = np.r_[np.full(60, 0.001), np.full(20, 0.05)]
+    close = 100 * np.exp(np.cumsum(rng.normal(0, sigma)))
+    candles = pd.DataFrame({"high": close * 1.001, "low": close * 0.999, "close": close})
+    out = risk_indicators(candles, 3, RegimeConfig(vol_window=5, history=40))
+    # volatility from row 5, its rank over 40 values from row 44: unknown before, not high
+    assert out["risk_vol_rank"].iloc[:44].isna().all()
+    assert not out["risk_high_vol"].iloc[:44].any()
+    # the first 8 volatile rows rank above every calm one (8 of 40 values = top 20 %)
+    assert out["risk_high_vol"].iloc[62:70].all()
+    assert list(risk_indicators(candles, 3, None).columns) == ["risk_atr"]
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def test_protections_from_config_and_switched_off() -> None:
+    methods = [p["method"] for p in protection_list(ProtectionsConfig())]
+    assert methods == ["MaxDrawdown", "StoplossGuard", "CooldownPeriod"]
+    drawdown = protection_list(ProtectionsConfig())[0]
+    assert drawdown["max_allowed_drawdown"] == 0.15
+    assert drawdown["calculation_mode"] == "equity"
+    off = ProtectionsConfig(max_drawdown=None, stoploss_guard=None, cooldown_candles=0)
+    assert protection_list(off) == []
+
+
+def test_daily_loss_limit_against_the_days_start_equity() -> None:
+    # started the day at 1000, lost 30 -> 3 %
+    assert daily_loss_exceeded([-20.0, -10.0], 970.0, 0.03)
+    assert not daily_loss_exceeded([-20.0, -10.0, 5.0], 975.0, 0.03)
+    assert not daily_loss_exceeded([], 970.0, 0.03)
+    assert not daily_loss_exceeded([-500.0], 500.0, None)
+
+
+def test_utc_day_start() -> None:
+    late = datetime(2024, 3, 5, 23, 30, tzinfo=UTC)
+    assert utc_day_start(late) == datetime(2024, 3, 5, tzinfo=UTC)
+    tokyo = datetime(2024, 3, 6, 8, 30, tzinfo=timezone(timedelta(hours=9)))
+    assert utc_day_start(tokyo) == datetime(2024, 3, 5, tzinfo=UTC)
+
+
+# --- slippage ---------------------------------------------------------------------------------
+
+
+def test_slippage_is_adverse_and_stays_in_the_candle() -> None:
+    assert slipped_price(100.0, "buy", 5) == pytest.approx(100.05)
+    assert slipped_price(100.0, "sell", 5) == pytest.approx(99.95)
+    assert slipped_price(100.0, "buy", 50, low=99.0, high=100.2) == 100.2
+    assert slipped_price(100.0, "sell", 50, low=99.8, high=101.0) == 99.8
+    assert slipped_price(100.0, "buy", 0) == 100.0
+
+
+def test_closed_trade_drawdown_from_the_running_peak() -> None:
+    from itb_ext.risk.report import closed_trade_drawdown
+
+    # 1000 -> 1100 -> 990 -> 1045 -> 880: the worst fall is 1100 -> 880 = 20 %
+    assert closed_trade_drawdown([100.0, -110.0, 55.0, -165.0], 1000.0) == pytest.approx(0.2)
+    assert closed_trade_drawdown([10.0, 20.0], 1000.0) == 0.0
+    assert closed_trade_drawdown([], 1000.0) == 0.0
+    assert closed_trade_drawdown([-100.0], 1000.0) == pytest.approx(0.1)

@@ -1,0 +1,199 @@
+"""``itb-ext report`` on a real walk-forward backtest: its figures agree with FreqTrade's and
+with the stored predictions, and Chromium draws every plot of the HTML offline."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from itb_ext.freqai_setup import ITBSetup
+from itb_ext.report.stored import (
+    fill_missing_candles,
+    read_stored_models,
+    read_window_predictions,
+)
+from tests.freqtrade.conftest import (
+    CANDLES,
+    ROOT,
+    Run,
+    latest_backtest,
+    make_userdir,
+    run_offline,
+    write_config,
+)
+from tests.support.browser import rendered_dom
+
+TIMERANGE = "20190101-20190301"
+SMALL = {
+    "exchange": {"pair_whitelist": ["BTC/USD"]},
+    "max_open_trades": 1,
+    "freqai": {
+        "identifier": "itb-report",
+        "train_period_days": 60,
+        "backtest_period_days": 30,
+        "save_backtest_models": True,
+    },
+}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def backtest(tmp_path_factory: pytest.TempPathFactory, freqtrade_installed: None) -> Run:
+    folder = tmp_path_factory.mktemp("report")
+    userdir = make_userdir(folder)
+    config = write_config(folder, **SMALL)
+    run = run_offline(
+        "backtesting", config, userdir, "--timerange", TIMERANGE, "--export", "trades"
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    return run
+
+
+def itb_report(config: Path, userdir: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "itb_ext.cli",
+            "report",
+            "--config",
+            str(config),
+            "--userdir",
+            str(userdir),
+            "--datadir",
+            str(CANDLES),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def report(backtest: Run) -> Path:
+    out = backtest.userdir.parent / "report"
+    done = itb_report(backtest.userdir.parent / "config.json", backtest.userdir, out)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    return out
+
+
+def _table(text: str, heading: str) -> list[list[str]]:
+    block = text.split(heading, 1)[1].strip().split("\n\n", 1)[0]
+    return [line.split() for line in block.splitlines()[1:]]
+
+
+def test_model_quality_matches_the_stored_out_of_sample_predictions(
+    backtest: Run, report: Path
+) -> None:
+    text = (report / "report.txt").read_text()
+    rows = {r[1]: r for r in _table(text, "== Model quality, all windows")}
+    config = {
+        "itb": __import__("json").loads((ROOT / "user_data" / "itb-sample-1h.json").read_text())[
+            "itb"
+        ]
+    }
+    setup = ITBSetup.from_freqtrade_config(config)
+    preds = read_window_predictions(backtest.userdir / "models" / "itb-report", "BTC/USD")
+    candles = fill_missing_candles(pd.read_feather(CANDLES / "BTC_USD-1h.feather"), "1h")
+    labels = setup.label_frame(candles).assign(date=candles["date"].to_numpy())
+    joined = preds.merge(labels, on="date")
+    assert set(rows) == set(setup.score_columns)
+    for column in setup.score_columns:
+        label = column.rsplit("_", 1)[0]
+        ok = joined[label].notna() & (joined["do_predict"] == 1)
+        y = joined.loc[ok, label].astype(bool)
+        p = joined.loc[ok, column]
+        _, _, candles_n, _, auc, ap, brier = rows[column]
+        assert int(candles_n) == ok.sum()
+        assert float(auc) == pytest.approx(roc_auc_score(y, p), abs=5e-4)
+        assert float(ap) == pytest.approx(average_precision_score(y, p), abs=5e-4)
+        assert float(brier) == pytest.approx(((p - y) ** 2).mean(), abs=5e-4)
+    assert re.search(r"mean out-of-sample AUC over 6 models: 0\.\d{3}", text)
+
+
+def test_trading_figures_match_freqtrade_after_fees(backtest: Run, report: Path) -> None:
+    stats = latest_backtest(backtest.userdir / "backtest_results")["strategy"]["ITBStrategy"]
+    assert stats["total_trades"] > 0
+    text = (report / "report.txt").read_text()
+    rows = {r[0]: r for r in _table(text, "== Trading, after fees")}
+    strategy = [float(v) for v in rows["strategy"][1:]]
+    assert strategy[0] == pytest.approx(100 * stats["profit_total"], abs=0.01)
+    assert strategy[3] == pytest.approx(100 * stats["max_drawdown_account"], abs=0.01)
+    assert strategy[4] == stats["total_trades"]
+    wins = sum(t["profit_ratio"] > 0 for t in stats["trades"])
+    assert strategy[5] == pytest.approx(100 * wins / stats["total_trades"], abs=0.01)
+    candles = pd.read_feather(CANDLES / "BTC_USD-1h.feather").set_index("date")["close"]
+    first, last = (
+        candles[pd.Timestamp("2019-01-01", tz="UTC")],
+        candles[pd.Timestamp("2019-03-01", tz="UTC")],
+    )
+    hold = 100 * (last / first * 0.999**2 - 1)
+    assert float(rows["buy_and_hold"][1]) == pytest.approx(hold, abs=0.01)
+
+
+def test_stored_models_recomputed_features_reproduce_the_predictions(backtest: Run) -> None:
+    model_dir = backtest.userdir / "models" / "itb-report"
+    models = read_stored_models(model_dir, "BTC/USD")
+    assert len(models) == 2
+    setup = ITBSetup.from_freqtrade_config(
+        {
+            "itb": __import__("json").loads(
+                (ROOT / "user_data" / "itb-sample-1h.json").read_text()
+            )["itb"]
+        }
+    )
+    candles = fill_missing_candles(pd.read_feather(CANDLES / "BTC_USD-1h.feather"), "1h")
+    features = setup.feature_frame(candles).set_index(candles["date"])
+    preds = read_window_predictions(model_dir, "BTC/USD")
+    for model in models:
+        window = preds[preds["window"] == model.window].iloc[:256]
+        again = model.predict(features.reindex(pd.DatetimeIndex(window["date"])))
+        for column in setup.score_columns:
+            np.testing.assert_allclose(
+                again[column].to_numpy(), window[column].to_numpy(), atol=1e-9
+            )
+
+
+def test_report_lists_importance_per_window(report: Path) -> None:
+    text = (report / "report.txt").read_text()
+    assert "== Permutation importance" in text
+    assert "no stored models" not in text
+
+
+def test_chromium_draws_every_figure_offline(report: Path) -> None:
+    page = report / "report.html"
+    source = page.read_text()
+    assert "<script src=" not in source  # nothing fetched: plotly's JS is inside the page
+    figures = len(re.findall(r'<div id="figure-\d+"', source))
+    # quality, reliability, direction, equity, levels and importance of the one pair
+    assert figures == 6
+    dom = rendered_dom(page)
+    drawn = set(re.findall(r'id="(figure-\d+)"[^>]*class="[^"]*js-plotly-plot', dom))
+    drawn |= set(re.findall(r'class="[^"]*js-plotly-plot[^"]*"[^>]*id="(figure-\d+)"', dom))
+    assert len(drawn) == figures, drawn
+    assert dom.count('class="main-svg"') >= figures
+    assert dom.count('class="scatterlayer') >= 4  # the line plots have traces
+    assert "heatmaplayer" in dom or "hm" in dom
+
+
+def test_report_of_a_missing_backtest_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    config = write_config(tmp_path, **SMALL)
+    out = tmp_path / "out"
+    done = itb_report(config, make_userdir(tmp_path), out)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "no FreqAI models for identifier 'itb-report'" in done.stderr
+    assert not out.exists()
