@@ -10,13 +10,15 @@ from itb_ext.errors import DataError
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], generator: str) -> None:
-    """Raise a DataError naming the generator and the first column ``df`` lacks.
+    """Fail with one message naming every column ``df`` lacks.
 
     :param df: the frame given to the generator.
     :param columns: the columns the generator reads.
-    :param generator: the generator's name, for the message.
+    :param generator: the generator's name (or where it is configured), for the message.
+    :raises DataError: ``<generator>: missing input column(s) 'a', 'b'``.
     """
-    missing = [c for c in columns if c not in df.columns]
+    missing = [c for c in dict.fromkeys(columns) if c not in df.columns]
     if missing:
-        listed = ", ".join(repr(c) for c in missing)
-        raise DataError(f"{generator}: missing input column {listed}")
+        plural = "s" if len(missing) > 1 else ""
+        names = ", ".join(f"'{c}'" for c in missing)
+        raise DataError(f"{generator}: missing input column{plural} {names}")

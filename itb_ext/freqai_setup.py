@@ -21,11 +21,16 @@ from itb_ext.config.base import FrozenModel, validate
 from itb_ext.config.compute import ComputeConfig
 from itb_ext.config.models import AlgorithmConfig
 from itb_ext.config.risk import RiskConfig
-from itb_ext.config.signals import CombineConfig, ThresholdRule2Config, ThresholdRuleConfig
+from itb_ext.config.signals import (
+    THRESHOLD_RULES,
+    CombineConfig,
+    ThresholdRule2Config,
+    ThresholdRuleConfig,
+)
 from itb_ext.errors import ConfigError
 from itb_ext.naming import class_names, feature_column, score_column, target_column
 from itb_ext.notifications import ScoreNotificationConfig
-from itb_ext.pipeline import GeneratorStep, parse_section, run_steps
+from itb_ext.pipeline import GeneratorStep, ITBPipeline, parse_section, run_steps
 
 CombineMode = Literal["difference", "relative", "no_combine"]
 COMBINE_MODES: tuple[CombineMode, ...] = ("difference", "relative", "no_combine")
@@ -84,25 +89,21 @@ class SignalOverrides:
 class ITBSetup:
     """Everything the strategy and the model need from the ``itb`` section.
 
-    :param features: feature steps.
-    :param labels_steps: label steps.
+    :param pipeline: the parsed generator sections (features, labels, signals).
     :param train_features: names of the features models train on.
-    :param labels: names of the labels models are trained for.
+    :param label_names: names of the labels models are trained for.
     :param algorithms: algorithm entries.
-    :param signals: signal steps.
-    :param rule_index: position of the threshold rule in ``signals``.
+    :param rule_index: position of the threshold rule in the signal steps.
     :param combine_index: position of the combine that produces the rule's score, or None.
     :param freqai_expansion: see :class:`ITBSectionModel`.
     :param seed: random seed of every model.
     :param raw: the validated section.
     """
 
-    features: tuple[GeneratorStep, ...]
-    labels_steps: tuple[GeneratorStep, ...]
+    pipeline: ITBPipeline
     train_features: tuple[str, ...]
-    labels: tuple[str, ...]
+    label_names: tuple[str, ...]
     algorithms: tuple[AlgorithmConfig, ...]
-    signals: tuple[GeneratorStep, ...]
     rule_index: int
     combine_index: int | None
     freqai_expansion: bool
@@ -119,33 +120,29 @@ class ITBSetup:
         if raw is None:
             raise ConfigError("config: missing 'itb' section (ITB feature_sets, label_sets, ...)")
         model = validate(ITBSectionModel, raw, "itb")
-        doc = dict(raw)
-        features = parse_section(list(model.feature_sets), "feature_sets", doc, "itb.feature_sets")
-        labels_steps = parse_section(list(model.label_sets), "label_sets", doc, "itb.label_sets")
-        signals = parse_section(list(model.signal_sets), "signal_sets", doc, "itb.signal_sets")
-        for step in (*features, *labels_steps):
+        pipeline = ITBPipeline.from_config(dict(raw), "itb")
+        for step in (*pipeline.feature_sets, *pipeline.label_sets):
             if step.is_custom:
                 raise ConfigError(
                     f"{step.where}: custom generators cannot be used here (their columns and "
                     "window are unknown before they run)"
                 )
-        feature_names = [c for s in features for c in s.output_columns() or ()]
-        label_names = [c for s in labels_steps for c in s.output_columns() or ()]
+        feature_names = [c for s in pipeline.feature_sets for c in s.output_columns() or ()]
+        label_names = [c for s in pipeline.label_sets for c in s.output_columns() or ()]
         train_features = _subset(model.train_features, feature_names, "itb.train_features")
         labels = _subset(model.labels, label_names, "itb.labels")
         names = [a.name for a in model.algorithms]
         if len(set(names)) != len(names):
             raise ConfigError("itb.algorithms: algorithm names must be unique")
+        signals = pipeline.signal_sets
         rule_index = _rule_index(signals)
         scores = {score_column(lb, a) for lb in labels for a in names}
         _check_signal_inputs(signals, scores)
         return cls(
-            features=features,
-            labels_steps=labels_steps,
+            pipeline=pipeline,
             train_features=tuple(train_features),
-            labels=tuple(labels),
+            label_names=tuple(labels),
             algorithms=model.algorithms,
-            signals=signals,
             rule_index=rule_index,
             combine_index=_combine_index(signals, rule_index),
             freqai_expansion=model.freqai_expansion,
@@ -153,22 +150,58 @@ class ITBSetup:
             raw=model,
         )
 
+    @property
+    def feature_steps(self) -> tuple[GeneratorStep, ...]:
+        """The feature generator steps."""
+        return self.pipeline.feature_sets
+
+    @property
+    def label_steps(self) -> tuple[GeneratorStep, ...]:
+        """The label generator steps."""
+        return self.pipeline.label_sets
+
+    @property
+    def signal_steps(self) -> tuple[GeneratorStep, ...]:
+        """The signal steps as configured (see :meth:`tuned_signal_steps` for hyperopt's)."""
+        return self.pipeline.signal_sets
+
+    # Earlier names, kept working: ``features``/``labels_steps``/``signals`` hold steps, ``labels``
+    # holds names.
+    @property
+    def features(self) -> tuple[GeneratorStep, ...]:
+        """Same as :attr:`feature_steps`."""
+        return self.feature_steps
+
+    @property
+    def labels_steps(self) -> tuple[GeneratorStep, ...]:
+        """Same as :attr:`label_steps`."""
+        return self.label_steps
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Same as :attr:`label_names`."""
+        return self.label_names
+
+    @property
+    def signals(self) -> tuple[GeneratorStep, ...]:
+        """Same as :attr:`signal_steps`."""
+        return self.signal_steps
+
     # --- features and labels -------------------------------------------------------------------
 
     def startup_candles(self) -> int:
         """Candles of history a feature needs before its first full-window value."""
-        return max(int(s.config.lookback()) for s in self.features)
+        return max(s.lookback() or 0 for s in self.feature_steps)
 
     def label_horizon(self) -> int | None:
         """The furthest any label looks ahead (None when a label is unbounded)."""
-        horizons = [s.config.horizon() for s in self.labels_steps]
-        if any(h is None for h in horizons):
-            return None
-        return max(int(h) for h in horizons)
+        horizons = [s.horizon() for s in self.label_steps]
+        known = [h for h in horizons if h is not None]
+        return max(known) if len(known) == len(horizons) else None
 
     def feature_frame(self, candles: pd.DataFrame) -> pd.DataFrame:
         """The training features of ``candles`` as FreqAI ``%-`` columns (same index)."""
-        out = run_steps(candles, self.features)
+        out = run_steps(candles, self.feature_steps)
         return pd.DataFrame(
             {feature_column(c): out[c].to_numpy(dtype="float64") for c in self.train_features},
             index=candles.index,
@@ -181,16 +214,16 @@ class ITBSetup:
         legacy ``highlow`` reports False there): ``candles`` ends where a training window ends,
         so those rows would teach the model prices it is about to predict.
         """
-        out = run_steps(candles, self.labels_steps)
-        for name in self.labels:
+        out = run_steps(candles, self.label_steps)
+        for name in self.label_names:
             if not pd.api.types.is_bool_dtype(out[name]):
                 raise ConfigError(
                     f"itb.labels: '{name}' is not a yes/no label (dtype {out[name].dtype}); "
                     "name the labels to train in itb.labels"
                 )
-        labels = out.loc[:, list(self.labels)].astype("boolean")
-        for step in self.labels_steps:
-            horizon = step.config.horizon()
+        labels = out.loc[:, list(self.label_names)].astype("boolean")
+        for step in self.label_steps:
+            horizon = step.horizon()
             if not horizon:
                 continue
             tail = labels.index[max(0, len(labels) - horizon) :]
@@ -203,7 +236,7 @@ class ITBSetup:
         """Labels as FreqAI ``&-`` targets with per-label class names; unknown stays missing."""
         labels = self.label_frame(candles)
         targets = {}
-        for label in self.labels:
+        for label in self.label_names:
             positive, negative = class_names(label)
             values = labels[label]
             col = np.where(values.fillna(False).to_numpy(bool), positive, negative).astype(object)
@@ -214,14 +247,13 @@ class ITBSetup:
     @property
     def score_columns(self) -> list[str]:
         """ITB names of the model probability columns, labels in the outer loop."""
-        return [score_column(lb, a.name) for lb in self.labels for a in self.algorithms]
+        return [score_column(lb, a.name) for lb in self.label_names for a in self.algorithms]
 
     # --- signals -------------------------------------------------------------------------------
 
     @property
     def rule(self) -> ThresholdRuleConfig | ThresholdRule2Config:
-        config: ThresholdRuleConfig | ThresholdRule2Config = self.signals[self.rule_index].config
-        return config
+        return _rule_config(self.signal_steps[self.rule_index])
 
     @property
     def trade_score_column(self) -> str:
@@ -233,7 +265,7 @@ class ITBSetup:
         params = self.rule.parameters
         mode: CombineMode = "difference"
         if self.combine_index is not None:
-            configured = self.signals[self.combine_index].config.combine
+            configured = _combine_config(self.signal_steps[self.combine_index]).combine
             mode = configured if configured in COMBINE_MODES else "no_combine"
         return SignalOverrides(
             buy_threshold=_threshold(params.buy_signal_threshold, "buy_signal_threshold"),
@@ -242,23 +274,24 @@ class ITBSetup:
             combine_mode=mode,
         )
 
-    def signal_steps(self, overrides: SignalOverrides) -> tuple[GeneratorStep, ...]:
+    def tuned_signal_steps(self, overrides: SignalOverrides) -> tuple[GeneratorStep, ...]:
         """The signal steps with the rule's thresholds, the combine mode and smoothing replaced."""
-        steps = list(self.signals)
+        steps = list(self.signal_steps)
         rule_step = steps[self.rule_index]
-        new_params = rule_step.config.parameters.model_copy(
+        rule = _rule_config(rule_step)
+        new_params = rule.parameters.model_copy(
             update={
                 "buy_signal_threshold": overrides.buy_threshold,
                 "sell_signal_threshold": overrides.sell_threshold,
             }
         )
         steps[self.rule_index] = dataclasses.replace(
-            rule_step, config=rule_step.config.model_copy(update={"parameters": new_params})
+            rule_step, config=rule.model_copy(update={"parameters": new_params})
         )
         if self.combine_index is None:
             return tuple(steps)
         combine_step = steps[self.combine_index]
-        combine_cfg: CombineConfig = combine_step.config
+        combine_cfg = _combine_config(combine_step)
         columns: tuple[str, ...] = combine_cfg.columns
         inserted: list[GeneratorStep] = []
         if overrides.smoothing_window > 1:
@@ -291,7 +324,7 @@ class ITBSetup:
 
         :return: ``trade_score`` (the rule's score column), ``buy`` and ``sell`` levels.
         """
-        out = run_steps(scores, self.signal_steps(overrides))
+        out = run_steps(scores, self.tuned_signal_steps(overrides))
         buy_col, sell_col = self.rule.names
         return pd.DataFrame(
             {
@@ -333,13 +366,25 @@ def _subset(chosen: Sequence[str] | None, available: Sequence[str], where: str) 
 
 def _rule_index(signals: Sequence[GeneratorStep]) -> int:
     for i, step in enumerate(signals):
-        if step.generator in ("threshold_rule", "threshold_rule2"):
+        if step.generator in THRESHOLD_RULES:
             return i
     raise ConfigError("itb.signal_sets: no threshold_rule entry (it makes the buy/sell signals)")
 
 
+def _rule_config(step: GeneratorStep) -> ThresholdRuleConfig | ThresholdRule2Config:
+    if not isinstance(step.config, ThresholdRuleConfig | ThresholdRule2Config):
+        raise ConfigError(f"{step.where}: not a threshold rule")
+    return step.config
+
+
+def _combine_config(step: GeneratorStep) -> CombineConfig:
+    if not isinstance(step.config, CombineConfig):
+        raise ConfigError(f"{step.where}: not a combine entry")
+    return step.config
+
+
 def _combine_index(signals: Sequence[GeneratorStep], rule_index: int) -> int | None:
-    score = signals[rule_index].config.columns[0]
+    score = _rule_config(signals[rule_index]).columns[0]
     for i in range(rule_index - 1, -1, -1):
         step = signals[i]
         if step.generator == "combine" and score in (step.output_columns() or ()):

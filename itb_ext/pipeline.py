@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
 from itb_ext.config.base import FrozenModel, validate
+from itb_ext.config.generators import GeneratorConfig, LabelConfig, PastWindowConfig
 from itb_ext.errors import ConfigError, DataError
+from itb_ext.frames import require_columns
 from itb_ext.registry import (
     SECTION_STAGE,
     builtin_generator,
@@ -40,7 +41,8 @@ class GeneratorStep:
     :param generator: ITB's generator name or ``package.module:function``.
     :param column_prefix: only columns ``<prefix>_*`` are passed, with the prefix stripped.
     :param feature_prefix: outputs are renamed ``<prefix>_<name>``.
-    :param config: typed configuration (built-in) or the raw dict (custom generator).
+    :param config: typed configuration following :class:`GeneratorConfig` (built-in) or the raw
+        dict (custom generator).
     :param function: the callable that implements the generator.
     :param document: the whole ITB config, handed to custom generators as ITB does.
     """
@@ -49,26 +51,34 @@ class GeneratorStep:
     generator: str
     column_prefix: str
     feature_prefix: str
-    config: Any
+    config: GeneratorConfig | dict[str, Any]
     function: Callable[..., Any]
     document: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def is_custom(self) -> bool:
-        return not isinstance(self.config, BaseModel)
+        return not isinstance(self.config, GeneratorConfig)
 
     def output_columns(self) -> tuple[str, ...] | None:
         """Names of the columns this step adds (None for custom generators: known after a run)."""
-        if self.is_custom:
+        if not isinstance(self.config, GeneratorConfig):
             return None
         return tuple(self._prefixed(c) for c in self.config.output_columns())
 
     def input_columns(self) -> tuple[str, ...] | None:
         """Names of the frame columns this step reads (None for custom generators)."""
-        if self.is_custom:
+        if not isinstance(self.config, GeneratorConfig):
             return None
         pre = f"{self.column_prefix}_" if self.column_prefix else ""
         return tuple(pre + c for c in self.config.input_columns())
+
+    def lookback(self) -> int | None:
+        """Rows of history a feature or signal value needs (None: custom or a label)."""
+        return self.config.lookback() if isinstance(self.config, PastWindowConfig) else None
+
+    def horizon(self) -> int | None:
+        """Rows a label looks ahead (None: unbounded, or not known for a custom generator)."""
+        return self.config.horizon() if isinstance(self.config, LabelConfig) else None
 
     def _prefixed(self, name: str) -> str:
         return f"{self.feature_prefix}_{name}" if self.feature_prefix else name
@@ -196,11 +206,8 @@ def run_steps(
 
 def _check_inputs(df: pd.DataFrame, step: GeneratorStep) -> None:
     wanted = step.input_columns()
-    if wanted is None:
-        return
-    missing = [c for c in wanted if c not in df.columns]
-    if missing:
-        raise DataError(f"{step.where}: missing input column '{missing[0]}'")
+    if wanted is not None:
+        require_columns(df, wanted, step.where)
 
 
 def replace_infinities(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -231,11 +238,18 @@ class ITBPipeline:
     signal_sets: tuple[GeneratorStep, ...] = ()
 
     @classmethod
-    def from_config(cls, document: Mapping[str, Any]) -> ITBPipeline:
-        """Parse the generator sections of an ITB config document (other keys are ignored here)."""
+    def from_config(cls, document: Mapping[str, Any], location: str = "") -> ITBPipeline:
+        """Parse the generator sections of an ITB config document (other keys are ignored here).
+
+        :param document: the ITB config (or the ``itb`` section of a FreqTrade config).
+        :param location: where ``document`` sits in the user's file (``itb``), for messages.
+        """
         if not isinstance(document, Mapping):
             raise ConfigError("config: expected a JSON object at the top level")
-        sections = {s: parse_section(document.get(s), s, document) for s in SECTION_STAGE}
+        prefix = f"{location}." if location else ""
+        sections = {
+            s: parse_section(document.get(s), s, document, f"{prefix}{s}") for s in SECTION_STAGE
+        }
         return cls(**sections)
 
     def stages(

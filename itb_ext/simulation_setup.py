@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from itb_ext.config.base import validate
+from itb_ext.config.signals import ThresholdRule2Config, ThresholdRuleConfig
 from itb_ext.config.simulate import SimulateModelConfig
 from itb_ext.errors import ConfigError
 from itb_ext.pipeline import GeneratorStep, ITBPipeline
+
+_RULE_CONFIGS = (ThresholdRuleConfig, ThresholdRule2Config)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ def simulation_inputs(document: Mapping[str, Any], pipeline: ITBPipeline) -> Sim
         raise ConfigError("config: missing 'simulate_model' section (the grid to search)")
     cfg = validate(SimulateModelConfig, raw, "simulate_model")
     for i, step in enumerate(pipeline.signal_sets):
-        if step.generator == cfg.signal_generator:
+        rule = step.config
+        if step.generator == cfg.signal_generator and isinstance(rule, _RULE_CONFIGS):
             columns = step.input_columns() or ()
             return SimulationInputs(
                 config=cfg,
@@ -51,9 +55,7 @@ def simulation_inputs(document: Mapping[str, Any], pipeline: ITBPipeline) -> Sim
                 score_steps=pipeline.signal_sets[:i],
                 price_column=cfg.price_column,
                 base_parameters={
-                    k: float(v)
-                    for k, v in step.config.parameters.model_dump().items()
-                    if v is not None
+                    k: float(v) for k, v in rule.parameters.model_dump().items() if v is not None
                 },
             )
     raise ConfigError(

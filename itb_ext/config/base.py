@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from itb_ext.errors import ConfigError
 
@@ -31,6 +32,33 @@ def freeze(value: Any) -> Any:
         return tuple(freeze(v) for v in value)
     if isinstance(value, Mapping):
         return {k: freeze(v) for k, v in value.items()}
+    return value
+
+
+def one_or_many(value: Any) -> Any:
+    """ITB accepts one item where a list is expected: normalise a single value to a 1-tuple.
+
+    Lists and tuples become tuples; a mapping is left for the field's own validation to reject.
+    Used as a ``mode="before"`` field validator.
+    """
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    if isinstance(value, Mapping):
+        return value
+    return (value,)
+
+
+def one_of(value: str, names: Sequence[str]) -> str:
+    """``value`` if it is one of ``names``, else pydantic's message for a wrong ``Literal``.
+
+    For string fields whose allowed values come from a registry instead of a ``Literal``.
+    """
+    if value not in names:
+        quoted = [f"'{n}'" for n in names]
+        listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        raise PydanticCustomError(
+            "literal_error", "Input should be {expected}", {"expected": listed}
+        )
     return value
 
 

@@ -6,18 +6,13 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from itb_ext.config.base import FrozenModel
+from itb_ext.config.base import FrozenModel, one_or_many
 
 Number = int | float
 
 #: Thresholds (percent) of the legacy ``highlow`` labels; ITB hard-codes them.
 HIGHLOW_RISE_THRESHOLDS: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5, 3.0)
 HIGHLOW_CALM_THRESHOLDS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5)
-
-
-def _one_or_many(value: Any) -> Any:
-    """ITB accepts a single number where a list is expected: normalise to a tuple."""
-    return (value,) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def _threshold_suffix(threshold: float) -> str:
@@ -84,7 +79,7 @@ class Highlow2Config(FrozenModel):
     horizon_bars: int = Field(alias="horizon", ge=1)
     names: tuple[str, ...] = Field(min_length=1)
 
-    _normalise_thresholds = field_validator("thresholds", mode="before")(_one_or_many)
+    _normalise_thresholds = field_validator("thresholds", mode="before")(one_or_many)
 
     @model_validator(mode="after")
     def _consistent(self) -> Highlow2Config:
@@ -132,7 +127,7 @@ class Topbot2Config(FrozenModel):
     names: tuple[str, ...] = Field(min_length=1)
     horizon_bars: int | None = Field(default=None, alias="horizon", ge=1)
 
-    _normalise_tolerances = field_validator("tolerances", mode="before")(_one_or_many)
+    _normalise_tolerances = field_validator("tolerances", mode="before")(one_or_many)
 
     @field_validator("columns", mode="before")
     @classmethod

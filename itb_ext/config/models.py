@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
 
-from itb_ext.config.base import FrozenModel
+from itb_ext.config.base import FrozenModel, one_of
 from itb_ext.errors import ConfigError
 
 #: The ``algo`` of an entry: a name of the algorithm registry (``gb``, ``lc``, ``svc``, ...).
@@ -58,11 +57,6 @@ def algorithm_catalog() -> AlgorithmCatalog:
             "algorithms: no algorithm registry is loaded (import itb_ext.algorithms first)"
         )
     return _catalog[0]
-
-
-def _listed(names: tuple[str, ...]) -> str:
-    quoted = [f"'{n}'" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 class AlgorithmParams(FrozenModel):
@@ -126,13 +120,7 @@ class AlgorithmConfig(FrozenModel):
     @field_validator("algo")
     @classmethod
     def _algo_is_registered(cls, value: str) -> str:
-        names = algorithm_catalog().names()
-        if value not in names:
-            # Worded as pydantic words an unknown Literal value.
-            raise PydanticCustomError(
-                "literal_error", "Input should be {expected}", {"expected": _listed(names)}
-            )
-        return value
+        return one_of(value, algorithm_catalog().names())
 
     @field_validator("train")
     @classmethod

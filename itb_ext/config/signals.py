@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from itb_ext.config.base import FrozenModel
+from itb_ext.config.base import FrozenModel, one_or_many
 
 Number = int | float
-
-
-def _one_or_many(value: Any) -> Any:
-    """ITB accepts one column as a plain string or as a list: normalise to a tuple."""
-    return (value,) if isinstance(value, str) else value
 
 
 class SmoothenConfig(FrozenModel):
@@ -34,7 +30,7 @@ class SmoothenConfig(FrozenModel):
     point_threshold: Number | None = None
     window: int | float | None = Field(default=None, gt=0)
 
-    _normalise_columns = field_validator("columns", mode="before")(_one_or_many)
+    _normalise_columns = field_validator("columns", mode="before")(one_or_many)
 
     def input_columns(self) -> tuple[str, ...]:
         return self.columns
@@ -97,7 +93,7 @@ class ThresholdRuleConfig(FrozenModel):
     names: tuple[str, str]
     parameters: ThresholdParameters = ThresholdParameters()
 
-    _normalise_columns = field_validator("columns", mode="before")(_one_or_many)
+    _normalise_columns = field_validator("columns", mode="before")(one_or_many)
 
     @property
     def score_column(self) -> str:
@@ -146,3 +142,32 @@ class ThresholdRule2Config(FrozenModel):
         if self.names[0] == self.names[1]:
             raise ValueError("buy and sell columns must have different names")
         return self
+
+
+@dataclass(frozen=True)
+class ThresholdRuleInfo:
+    """What the grid search, the strategy and the simulation need to know about a threshold rule.
+
+    :param name: ITB's generator name.
+    :param parameters_model: the model of its ``parameters`` (the thresholds).
+    :param score_inputs: how many score columns it reads.
+    """
+
+    name: str
+    parameters_model: type[FrozenModel]
+    score_inputs: int
+
+    @property
+    def parameter_keys(self) -> tuple[str, ...]:
+        """Its threshold keys in ITB's grid order (alphabetical, as ``sklearn.ParameterGrid``)."""
+        return tuple(sorted(self.parameters_model.model_fields))
+
+
+#: Every threshold rule, described once.
+THRESHOLD_RULES: dict[str, ThresholdRuleInfo] = {
+    r.name: r
+    for r in (
+        ThresholdRuleInfo("threshold_rule", ThresholdParameters, score_inputs=1),
+        ThresholdRuleInfo("threshold_rule2", ThresholdParameters2, score_inputs=2),
+    )
+}

@@ -22,15 +22,11 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
-from itb_ext.config.base import FrozenModel
+from itb_ext.config.base import FrozenModel, one_of
+from itb_ext.config.signals import THRESHOLD_RULES
 
-#: The threshold parameters of ``threshold_rule`` / ``threshold_rule2`` that a grid may vary.
-GRID_KEYS = (
-    "buy_signal_threshold",
-    "buy_signal_threshold_2",
-    "sell_signal_threshold",
-    "sell_signal_threshold_2",
-)
+#: The threshold parameters of the threshold rules that a grid may vary, in ITB's grid order.
+GRID_KEYS = tuple(sorted({k for rule in THRESHOLD_RULES.values() for k in rule.parameter_keys}))
 
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _RANGE_CALL = re.compile(
@@ -210,9 +206,9 @@ class SimulateModelConfig(FrozenModel):
     :param direction: which trades are scored: ``long`` (BUY -> SELL), ``short`` (SELL -> BUY) or
         ``both`` (extension). ITB requires the key; here it defaults to ``long``.
     :param topn_to_store: how many best grid points are returned.
-    :param signal_generator: the rule whose thresholds are searched (``threshold_rule`` or
-        ``threshold_rule2``); the caller takes the score columns from the first ``signal_sets``
-        entry with this generator, as ITB does.
+    :param signal_generator: the rule whose thresholds are searched (a name of
+        :data:`~itb_ext.config.signals.THRESHOLD_RULES`); the caller takes the score columns from
+        the first ``signal_sets`` entry with this generator, as ITB does.
     :param buy_sell_equal: sell thresholds are not searched but set to ``-buy`` (``_2`` likewise).
     :param grid: the threshold values per parameter.
     :param fee: extension: fee per side as a fraction of the traded value (0.001 = 0.1 %).
@@ -225,12 +221,17 @@ class SimulateModelConfig(FrozenModel):
     data_end: int | str | None = None
     direction: Literal["long", "short", "both"] = "long"
     topn_to_store: int = Field(default=10, ge=1)
-    signal_generator: Literal["threshold_rule", "threshold_rule2"] = "threshold_rule"
+    signal_generator: str = "threshold_rule"
     buy_sell_equal: bool = False
     grid: GridConfig
     fee: float = Field(default=0.001, ge=0.0, lt=1.0)
     fill: Literal["close", "next_open"] = "close"
     price_column: str = "close"
+
+    @field_validator("signal_generator")
+    @classmethod
+    def _a_threshold_rule(cls, value: str) -> str:
+        return one_of(value, tuple(THRESHOLD_RULES))
 
     @field_validator("data_start", "data_end", mode="after")
     @classmethod

@@ -10,12 +10,12 @@ from itb_ext.features.rolling import (
     FloatArray,
     column_values,
     percent_change,
-    require_columns,
     rolling_area,
     rolling_nanmean,
     rolling_nanstd,
     rolling_slope,
 )
+from itb_ext.frames import require_columns
 
 GENERATOR = "itblib"
 

@@ -9,8 +9,8 @@ import pandas as pd
 
 from itb_ext.config.features import ItbstatsConfig
 from itb_ext.features import rolling
+from itb_ext.features.relative import to_relative
 from itb_ext.features.rolling import FloatArray, column_values, interpolate_gaps
-from itb_ext.features.talib import to_relative
 
 GENERATOR = "itbstats"
 

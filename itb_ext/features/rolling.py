@@ -20,13 +20,14 @@ where ``fn`` treats them differently (NaN-propagating scipy functions, ``np.mean
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from itb_ext.errors import DataError
+from itb_ext.frames import require_columns
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -38,18 +39,6 @@ _PANDAS_FPERR = 1e-14
 # --------------------------------------------------------------------------------------------
 # Input helpers shared by the feature generators
 # --------------------------------------------------------------------------------------------
-
-
-def require_columns(df: pd.DataFrame, columns: Iterable[str], generator: str) -> None:
-    """Fail with one message naming every missing input column.
-
-    :raises DataError: ``<generator>: missing input column(s) 'a', 'b'``.
-    """
-    missing = [c for c in dict.fromkeys(columns) if c not in df.columns]
-    if missing:
-        plural = "s" if len(missing) > 1 else ""
-        names = ", ".join(f"'{c}'" for c in missing)
-        raise DataError(f"{generator}: missing input column{plural} {names}")
 
 
 def column_values(df: pd.DataFrame, column: str, generator: str) -> FloatArray:

@@ -15,16 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from itb_ext.config.simulate import GRID_KEYS, SimulateModelConfig
+from itb_ext.config.signals import THRESHOLD_RULES
+from itb_ext.config.simulate import SimulateModelConfig
 from itb_ext.errors import ConfigError, DataError
 from itb_ext.frames import require_columns
 from itb_ext.simulate.metrics import derive_metrics, months_covered
 from itb_ext.simulate.trades import check_options, fill_prices, next_true, trade_returns
-
-_RULE_KEYS = {
-    "threshold_rule": ("buy_signal_threshold", "sell_signal_threshold"),
-    "threshold_rule2": GRID_KEYS,
-}
 
 # Accumulator layout of the grid kernel: acc[side, field, point]. Sides are ordered so that
 # "long + total" and "short + total" are both contiguous slices (views, no copies).
@@ -96,7 +92,7 @@ def parameter_grid(
     :return: one float64 array per parameter of the rule, all of the grid's length.
     :raises ConfigError: a grid key the rule does not use, or a parameter without any value.
     """
-    keys = _RULE_KEYS[rule]
+    keys = THRESHOLD_RULES[rule].parameter_keys
     searched = cfg.grid.searched()
     for key in searched:
         if key not in keys:
@@ -238,12 +234,12 @@ def grid_search(
     :raises ConfigError: unknown rule, wrong number of score columns, bad grid keys.
     :raises DataError: missing columns, no rows left.
     """
-    if rule not in _RULE_KEYS:
+    if rule not in THRESHOLD_RULES:
         raise ConfigError(
             f"simulate_model: signal generator '{rule}' is not supported "
-            "(threshold_rule or threshold_rule2)"
+            f"({' or '.join(THRESHOLD_RULES)})"
         )
-    wanted = 1 if rule == "threshold_rule" else 2
+    wanted = THRESHOLD_RULES[rule].score_inputs
     columns = (score_columns,) if isinstance(score_columns, str) else tuple(score_columns)
     if len(columns) != wanted:
         raise ConfigError(f"simulate_model: {rule} needs {wanted} score column(s), got {columns}")

@@ -246,7 +246,7 @@ def test_bad_options_and_inputs_are_rejected() -> None:
         simulate([T, F], [F], [1.0, 2.0])
     with pytest.raises(DataError, match="open"):
         simulate([T], [F], [1.0], fill="next_open")
-    with pytest.raises(DataError, match="missing input column 'buy'"):
+    with pytest.raises(DataError, match="simulate: missing input columns 'buy', 'sell'"):
         simulate_frame(pd.DataFrame({"close": [1.0]}), "buy", "sell")
 
 
