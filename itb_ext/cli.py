@@ -113,6 +113,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             progress=progress,
             base_parameters=setup.base_parameters,
         )
+    if setup.config.risk is not None:
+        from itb_ext.simulate.grid import select_rows
+        from itb_ext.simulate.risk import add_risk_columns
+
+        time_column = time_column_of(frame, str(args.data))
+        table = add_risk_columns(
+            table,
+            select_rows(frame, setup.config, time_column),
+            setup.score_columns,
+            setup.config.risk,
+            fee=setup.config.fee,
+            time_column=time_column,
+        )
     from itb_ext.simulation_table import rounded, table_notes
 
     _write_result(table, Path(args.out), setup.config)

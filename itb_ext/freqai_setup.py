@@ -27,10 +27,12 @@ from itb_ext.config.signals import (
     ThresholdRule2Config,
     ThresholdRuleConfig,
 )
+from itb_ext.config.thresholds import ThresholdsConfig
 from itb_ext.errors import ConfigError
 from itb_ext.naming import class_names, feature_column, score_column, target_column
 from itb_ext.notifications import ScoreNotificationConfig
 from itb_ext.pipeline import GeneratorStep, ITBPipeline, parse_section, run_steps
+from itb_ext.plotting import build_plot_config
 
 CombineMode = Literal["difference", "relative", "no_combine"]
 COMBINE_MODES: tuple[CombineMode, ...] = ("difference", "relative", "no_combine")
@@ -54,6 +56,9 @@ class ITBSectionModel(FrozenModel):
     :param score_notification_model: ITB's score notification bands (see the notifier).
     :param compute: where the models of a training window are fitted (workers, Dask).
     :param risk: sizing, stops, protections and slippage (``itb_ext.config.risk``).
+    :param thresholds: fixed levels, or levels set by each walk-forward training window.
+    :param accept_hyperopt_from_other_config: use a hyperopt result file searched on another
+        configuration (refused by default).
     """
 
     feature_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
@@ -67,6 +72,8 @@ class ITBSectionModel(FrozenModel):
     score_notification_model: ScoreNotificationConfig | None = None
     compute: ComputeConfig = ComputeConfig()
     risk: RiskConfig = Field(default_factory=RiskConfig)
+    thresholds: ThresholdsConfig = ThresholdsConfig()
+    accept_hyperopt_from_other_config: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,13 @@ class ITBSetup:
             raise ConfigError("itb.algorithms: algorithm names must be unique")
         signals = pipeline.signal_sets
         rule_index = _rule_index(signals)
+        if model.thresholds.mode == "walk_forward" and signals[rule_index].generator != (
+            "threshold_rule"
+        ):
+            raise ConfigError(
+                "itb.thresholds.mode: walk_forward levels need a threshold_rule entry "
+                f"(got {signals[rule_index].generator})"
+            )
         scores = {score_column(lb, a) for lb in labels for a in names}
         _check_signal_inputs(signals, scores)
         return cls(
@@ -296,7 +310,7 @@ class ITBSetup:
         inserted: list[GeneratorStep] = []
         if overrides.smoothing_window > 1:
             window = overrides.smoothing_window
-            smoothed = tuple(f"{c}_sm{window}" for c in columns)
+            smoothed = tuple(_smoothed_name(c, window) for c in columns)
             inserted = list(
                 parse_section(
                     [
@@ -335,24 +349,67 @@ class ITBSetup:
             index=scores.index,
         )
 
-    def plot_config(self) -> dict[str, Any]:
-        """FreqTrade ``plot_config``: trade_score, its thresholds and every model probability."""
-        palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-        probabilities = {
-            col: {"color": palette[i % len(palette)]} for i, col in enumerate(self.score_columns)
-        }
-        return {
-            "main_plot": {},
-            "subplots": {
-                "trade_score": {
-                    "trade_score": {"color": "#333333"},
-                    "buy_threshold": {"color": "#2ca02c"},
-                    "sell_threshold": {"color": "#d62728"},
-                },
-                "probabilities": probabilities,
-                "do_predict": {"do_predict": {"color": "#7f7f7f", "type": "bar"}},
+    @property
+    def combined_score_columns(self) -> tuple[str, ...]:
+        """The columns the combine turns into the rule's score (ITB's names, e.g. ``high_30``)."""
+        if self.combine_index is None:
+            return ()
+        columns: tuple[str, ...] = _combine_config(self.signal_steps[self.combine_index]).columns
+        return columns
+
+    def combined_scores(self, scores: pd.DataFrame, overrides: SignalOverrides) -> pd.DataFrame:
+        """The combine's inputs as the rule used them (after ``smoothing_window``), for charts.
+
+        :return: one column per :attr:`combined_score_columns`, named as in the config.
+        """
+        out = run_steps(scores, self.tuned_signal_steps(overrides))
+        window = overrides.smoothing_window
+        return pd.DataFrame(
+            {
+                c: out[_smoothed_name(c, window) if window > 1 else c].to_numpy(dtype="float64")
+                for c in self.combined_score_columns
             },
-        }
+            index=scores.index,
+        )
+
+    def _label_of(self, column: str) -> str | None:
+        """The one label whose model scores ``column`` is made from (None: several or none)."""
+        producers = {out: step for step in self.signal_steps for out in step.output_columns() or ()}
+        of_score = {score_column(lb, a.name): lb for lb in self.labels for a in self.algorithms}
+        found: set[str] = set()
+        pending, seen = [column], set()
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in of_score:
+                found.add(of_score[current])
+            elif current in producers:
+                pending.extend(producers[current].input_columns() or ())
+        return found.pop() if len(found) == 1 else None
+
+    def plot_config(self) -> dict[str, Any]:
+        """FreqTrade ``plot_config`` (see :mod:`itb_ext.plotting`).
+
+        trade_score and its thresholds, a subplot per label comparing its algorithms and the
+        combined score, and ``do_predict``.
+        """
+        return build_plot_config(
+            score_column="trade_score",
+            labels=self.labels,
+            algorithms=[a.name for a in self.algorithms],
+            score_columns={
+                (lb, a.name): score_column(lb, a.name)
+                for lb in self.labels
+                for a in self.algorithms
+            },
+            smoothed={c: self._label_of(c) for c in self.combined_score_columns},
+        )
+
+
+def _smoothed_name(column: str, window: int) -> str:
+    return f"{column}_sm{window}"
 
 
 def _subset(chosen: Sequence[str] | None, available: Sequence[str], where: str) -> list[str]:

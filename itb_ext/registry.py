@@ -163,6 +163,18 @@ BUILTIN_GENERATORS: dict[str, BuiltinGenerator] = {
     )
 }
 
+
+def register_generator(generator: BuiltinGenerator) -> BuiltinGenerator:
+    """Add a generator to :data:`BUILTIN_GENERATORS` (e.g. from a plug-in module).
+
+    :raises ConfigError: the name is taken.
+    """
+    if generator.name in BUILTIN_GENERATORS:
+        raise ConfigError(f"generators: '{generator.name}' is already registered")
+    BUILTIN_GENERATORS[generator.name] = generator
+    return generator
+
+
 #: ITB generators that exist but are not provided, with the reason given to the user.
 UNSUPPORTED_GENERATORS: dict[str, str] = {
     "topbot": "deprecated in ITB and fails on ordinary data; use 'topbot2'",

@@ -64,13 +64,14 @@ def test_credentials_come_from_the_environment_not_from_files(service: dict) -> 
     assert service["env_file"][0]["path"] == ".env"
     assert ".env" in (ROOT / ".gitignore").read_text().split()
     config = json.loads((ROOT / "user_data" / "config.json").read_text())
-    api = config["api_server"]
-    assert api["listen_ip_address"] == "127.0.0.1"
-    assert api["username"] == api["password"] == api["jwt_secret_key"] == ""
+    # no credentials in the file: the API server is switched on through the environment
+    assert "api_server" not in config
     assert config["exchange"]["key"] == config["exchange"]["secret"] == ""
     example = (ROOT / ".env.example").read_text()
     for key in ("USERNAME", "PASSWORD", "JWT_SECRET_KEY"):
         assert f"FREQTRADE__API_SERVER__{key}=\n" in example
+    assert "FREQTRADE__API_SERVER__ENABLED=true\n" in example
+    assert "FREQTRADE__API_SERVER__LISTEN_IP_ADDRESS=127.0.0.1\n" in example
 
 
 def test_signals_profile_runs_one_producer_and_one_consumer(compose: dict) -> None:

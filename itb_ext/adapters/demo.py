@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from itb_ext.adapters.risk_demo import print_risk_comparison
 from itb_ext.evaluation import buy_and_hold, model_quality, read_backtest_predictions
 from itb_ext.freqai_setup import ITBSetup
 
@@ -132,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n== Buy and hold over the same period")
     print(hold.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     print(f"mean of the pairs: {hold['buy_and_hold_%'].mean():+.2f} %")
+    risk_work = results_dir / "risk-comparison"
+    risk_work.mkdir(parents=True, exist_ok=True)
+    print_risk_comparison(CONFIG, USER_DATA, DATADIR, args.timerange, risk_work, config["fee"])
     print("\n== Stage times")
     print(f"feature build (all pairs, full history): {feature_seconds:8.2f} s")
     print(f"model training ({trainings} trainings):  {training_seconds:8.2f} s")

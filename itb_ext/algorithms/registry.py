@@ -11,13 +11,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from itb_ext.algorithms import builders
+from itb_ext.algorithms.builders import (
+    build_gb,
+    build_lc,
+    build_nn,
+    build_svc,
+    build_svc_fast,
+    build_svc_linear,
+    lc_train_keys,
+    nn_train_keys,
+    svc_fast_train_keys,
+    svc_linear_train_keys,
+    svc_train_keys,
+)
 from itb_ext.config.models import AlgorithmConfig, use_algorithm_catalog
 from itb_ext.errors import ConfigError
 
 
 class Builder(Protocol):
-    """Makes the unfitted estimator (``fit``, ``predict_proba``) of one algorithm entry."""
+    """Makes the unfitted estimator (``fit``, ``predict_proba``) of one algorithm entry.
+
+    A scaled algorithm's estimator is put in a scikit-learn pipeline after a ``StandardScaler``,
+    so it must be a scikit-learn estimator (derive from ``BaseEstimator``).
+    """
 
     def __call__(self, cfg: AlgorithmConfig, *, n_features: int, n_rows: int, seed: int) -> Any:
         """:param cfg: the entry; :param n_features: training features; :param n_rows: training
@@ -98,22 +114,12 @@ class AlgorithmRegistry:
 ALGORITHMS = AlgorithmRegistry(
     (
         # LightGBM accepts many aliases and reports unknown parameters itself.
-        Algorithm("gb", builders.build_gb, scaled=False),
-        Algorithm("lc", builders.build_lc, scaled=True, train_keys=builders.lc_train_keys),
-        Algorithm("svc", builders.build_svc, scaled=True, train_keys=builders.svc_train_keys),
-        Algorithm(
-            "svc_linear",
-            builders.build_svc_linear,
-            scaled=True,
-            train_keys=builders.svc_linear_train_keys,
-        ),
-        Algorithm("nn", builders.build_nn, scaled=True, train_keys=builders.nn_train_keys),
-        Algorithm(
-            "svc_fast",
-            builders.build_svc_fast,
-            scaled=True,
-            train_keys=builders.svc_fast_train_keys,
-        ),
+        Algorithm("gb", build_gb, scaled=False),
+        Algorithm("lc", build_lc, scaled=True, train_keys=lc_train_keys),
+        Algorithm("svc", build_svc, scaled=True, train_keys=svc_train_keys),
+        Algorithm("svc_linear", build_svc_linear, scaled=True, train_keys=svc_linear_train_keys),
+        Algorithm("nn", build_nn, scaled=True, train_keys=nn_train_keys),
+        Algorithm("svc_fast", build_svc_fast, scaled=True, train_keys=svc_fast_train_keys),
     )
 )
 

@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from itb_ext.config.base import FrozenModel, one_of
+from itb_ext.config.risk import RiskConfig
 from itb_ext.config.signals import THRESHOLD_RULES
 
 #: The threshold parameters of the threshold rules that a grid may vary, in ITB's grid order.
@@ -215,6 +216,10 @@ class SimulateModelConfig(FrozenModel):
     :param fill: extension: ``close`` fills at the signal bar's close (ITB), ``next_open`` at the
         next bar's open (FreqTrade).
     :param price_column: extension: the price column used with ``fill="close"``.
+    :param risk: extension: an ``itb.risk`` section; each ranked row's long trades are then also
+        simulated in money with its sizing, ATR stop, slippage and daily loss limit (filled at
+        the next open, as FreqTrade), adding ``risk_trades``, ``risk_return_%`` and
+        ``risk_max_drawdown_%``.
     """
 
     data_start: int | str | None = None
@@ -227,6 +232,7 @@ class SimulateModelConfig(FrozenModel):
     fee: float = Field(default=0.001, ge=0.0, lt=1.0)
     fill: Literal["close", "next_open"] = "close"
     price_column: str = "close"
+    risk: RiskConfig | None = None
 
     @field_validator("signal_generator")
     @classmethod

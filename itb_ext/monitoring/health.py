@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.stats import rankdata
 
 from itb_ext.config.risk_controls import ModelHealthConfig
 
@@ -55,19 +56,31 @@ def auc(scores: npt.NDArray[np.float64], outcomes: npt.NDArray[np.bool_]) -> flo
 def rolling_auc(scores: pd.Series, outcomes: pd.Series, window: int, min_samples: int) -> pd.Series:
     """AUC over the last ``window`` rows where both ``scores`` and ``outcomes`` are known.
 
+    All windows at once: unknown rows are given the score +inf, so that they rank above every
+    known row and leave the known rows' ranks (1..K) as they are; they are then left out of the
+    rank sum.
+
     :param min_samples: fewer known pairs in the window give NaN, as does a window of one class.
     """
+    n = len(scores)
     known = scores.notna().to_numpy() & outcomes.notna().to_numpy()
-    values = scores.to_numpy(dtype="float64", na_value=np.nan)
-    truth = outcomes.astype("float64").to_numpy(na_value=np.nan) > 0.5
-    out = np.full(len(scores), np.nan)
-    for end in range(len(scores)):
-        start = max(0, end - window + 1)
-        mask = known[start : end + 1]
-        if mask.sum() < min_samples:
-            continue
-        out[end] = auc(values[start : end + 1][mask], truth[start : end + 1][mask])
-    return pd.Series(out, index=scores.index)
+    values = np.where(known, scores.to_numpy(dtype="float64", na_value=np.nan), np.inf)
+    truth = known & (outcomes.astype("float64").to_numpy(na_value=np.nan) > 0.5)
+    pad = window - 1
+    values = np.concatenate([np.full(pad, np.inf), values])
+    truth = np.concatenate([np.zeros(pad, dtype=bool), truth])
+    known = np.concatenate([np.zeros(pad, dtype=bool), known])
+    view = np.lib.stride_tricks.sliding_window_view
+    ranks = rankdata(view(values, window), method="average", axis=1)
+    positive = view(truth, window)
+    count = view(known, window).sum(axis=1).astype("float64")
+    pos = positive.sum(axis=1).astype("float64")
+    neg = count - pos
+    rank_sum = np.where(positive, ranks, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+    result[(count < min_samples) | (pos == 0) | (neg == 0)] = np.nan
+    return pd.Series(result[:n], index=scores.index)
 
 
 def rolling_hit_rate(

@@ -15,6 +15,7 @@ from itb_ext.monitoring.health import (
     model_health_frame,
 )
 from itb_ext.naming import score_column
+from itb_ext.plotting import SCORE_COLOUR, SELL_COLOUR, SMOOTHED_COLOUR, algorithm_colour
 
 TRAINING_MEAN_SUFFIX = "_mean"
 """FreqAI's live column of a returned column's training mean (``high_30_lc_mean``)."""
@@ -48,16 +49,16 @@ def candle_health(setup: ITBSetup, candles: pd.DataFrame, cfg: ModelHealthConfig
 
 def health_plot(setup: ITBSetup) -> dict[str, dict[str, dict[str, str]]]:
     """``plot_config`` subplots of the health figures."""
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    # colours of itb_ext.plotting: visible on FreqUI's dark and light themes
     per_model = {
-        auc_column(column): {"color": palette[i % len(palette)]}
+        auc_column(column): {"color": algorithm_colour(i)}
         for i, column in enumerate(setup.score_columns)
     }
     return {
         "model health": {
-            AUC_COLUMN: {"color": "#333333"},
-            HIT_COLUMN: {"color": "#7f7f7f"},
+            AUC_COLUMN: {"color": SCORE_COLOUR},
+            HIT_COLUMN: {"color": SMOOTHED_COLOUR},
             **per_model,
         },
-        "health pause": {PAUSE_COLUMN: {"color": "#d62728", "type": "bar"}},
+        "health pause": {PAUSE_COLUMN: {"color": SELL_COLOUR, "type": "bar"}},
     }

@@ -140,12 +140,13 @@ def test_default_overrides_come_from_the_config(sample: ITBSetup) -> None:
 
 def test_plot_config_shows_trade_score_thresholds_and_every_probability(sample: ITBSetup) -> None:
     plot = sample.plot_config()
-    assert set(plot["subplots"]["trade_score"]) == {
+    assert set(plot["subplots"]["ITB score"]) == {
         "trade_score",
         "buy_threshold",
         "sell_threshold",
     }
-    assert list(plot["subplots"]["probabilities"]) == sample.score_columns
+    plotted = [c for cols in plot["subplots"].values() for c in cols]
+    assert set(sample.score_columns) <= set(plotted)
 
 
 @pytest.mark.parametrize(

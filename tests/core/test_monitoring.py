@@ -8,6 +8,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from itb_ext.config.risk_controls import ModelHealthConfig
+from itb_ext.errors import ConfigError
+from itb_ext.freqai_setup import ITBSetup
 from itb_ext.monitoring.health import (
     auc,
     model_health_frame,
@@ -15,6 +17,7 @@ from itb_ext.monitoring.health import (
     rolling_auc,
     rolling_hit_rate,
 )
+from itb_ext.monitoring.live import candle_health
 
 
 def test_auc_counts_ties_as_half_and_needs_both_classes() -> None:
@@ -26,7 +29,7 @@ def test_auc_counts_ties_as_half_and_needs_both_classes() -> None:
 
 def test_rolling_auc_matches_sklearn_on_each_window_of_known_pairs() -> None:
     rng = np.random.default_rng(3)
-    scores = pd.Series(rng.random(40))
+    scores = pd.Series(rng.random(40).round(1))  # ties count one half, as in scikit-learn
     outcomes = pd.Series(rng.random(40) < scores, dtype="boolean")
     outcomes[5] = pd.NA
     scores[7] = np.nan
@@ -101,3 +104,106 @@ def test_health_frame_reads_no_future_candle() -> None:
         pd.DataFrame({"m": prob[:cut]}), {"m": truth[:cut]}, trusted[:cut], 4, {"m": 0.5}, cfg
     )
     pd.testing.assert_frame_equal(full.iloc[:cut], part)
+
+
+def health_setup(horizon: int | None = 2) -> ITBSetup:
+    label_config: dict = {
+        "columns": ["close", "high", "low"],
+        "function": "high",
+        "thresholds": [1.0],
+        "tolerance": 0.2,
+        "names": ["up"],
+    }
+    if horizon is not None:
+        label_config["horizon"] = horizon
+    section = {
+        "feature_sets": [
+            {
+                "generator": "talib",
+                "config": {"columns": ["close"], "functions": ["SMA"], "windows": [2]},
+            }
+        ],
+        "label_sets": [{"generator": "highlow2", "config": label_config}],
+        "algorithms": [{"name": "lc", "algo": "lc"}],
+        "signal_sets": [
+            {
+                "generator": "threshold_rule",
+                "config": {
+                    "columns": "up_lc",
+                    "names": ["buy", "sell"],
+                    "parameters": {"buy_signal_threshold": 0.6, "sell_signal_threshold": 0.4},
+                },
+            }
+        ],
+    }
+    return ITBSetup.from_freqtrade_config({"itb": section})
+
+
+def test_candle_health_labels_each_model_from_the_candles() -> None:
+    setup = health_setup()
+    # A zigzag: some candles are followed by a 1 % rise within 2 candles, some are not.
+    close = pd.Series([100.0, 102.0, 100.0, 98.0] * 5)
+    candles = pd.DataFrame(
+        {"open": close, "high": close, "low": close, "close": close, "volume": 1.0}
+    )
+    labels = setup.label_frame(candles)["up"]
+    candles["up_lc"] = labels.astype("float64").fillna(0.5) * 0.8 + 0.1  # a perfect model
+    candles["up_lc_mean"] = 0.4
+    candles["do_predict"] = 1
+    cfg = ModelHealthConfig(window=6, min_samples=4, min_auc=0.5, period=1)
+    health = candle_health(setup, candles, cfg)
+    truth = labels.astype("float64").shift(2)
+    scores = candles["up_lc"].shift(2)
+    for row in range(len(candles)):
+        window = slice(max(0, row - 5), row + 1)
+        known = truth[window].notna() & scores[window].notna()
+        if known.sum() >= 4 and truth[window][known].nunique() == 2:
+            expected = roc_auc_score(truth[window][known] > 0.5, scores[window][known])
+            assert health["health_auc_up_lc"][row] == pytest.approx(expected)
+        else:
+            assert np.isnan(health["health_auc_up_lc"][row])
+    assert health["health_auc_up_lc"].notna().any()
+    assert health["health_drift_up_lc"].iloc[-1] == pytest.approx(
+        (candles["up_lc"].iloc[-6:] - 0.4).mean()
+    )
+    # No model yet (no probability column): every figure missing, nothing paused.
+    bare = candle_health(setup, candles.drop(columns=["up_lc", "up_lc_mean"]), cfg)
+    assert bare["health_auc"].isna().all() and (bare["health_pause"] == 0).all()
+
+
+def test_candle_health_needs_labels_that_mature() -> None:
+    # topbot2 without a horizon looks arbitrarily far ahead: its labels never mature.
+    section = {
+        "feature_sets": [
+            {
+                "generator": "talib",
+                "config": {"columns": ["close"], "functions": ["SMA"], "windows": [2]},
+            }
+        ],
+        "label_sets": [
+            {
+                "generator": "topbot2",
+                "config": {
+                    "columns": "close",
+                    "function": "top",
+                    "level": 0.02,
+                    "tolerances": [0.1],
+                    "names": ["top"],
+                },
+            }
+        ],
+        "algorithms": [{"name": "lc", "algo": "lc"}],
+        "signal_sets": [
+            {
+                "generator": "threshold_rule",
+                "config": {
+                    "columns": "top_lc",
+                    "names": ["buy", "sell"],
+                    "parameters": {"buy_signal_threshold": 0.6, "sell_signal_threshold": 0.4},
+                },
+            }
+        ],
+    }
+    unbounded = ITBSetup.from_freqtrade_config({"itb": section})
+    with pytest.raises(ConfigError, match=r"itb\.risk\.model_health: a label without horizon"):
+        candle_health(unbounded, pd.DataFrame(), ModelHealthConfig())

@@ -209,3 +209,13 @@ def test_slippage_is_adverse_and_stays_in_the_candle() -> None:
     assert slipped_price(100.0, "buy", 50, low=99.0, high=100.2) == 100.2
     assert slipped_price(100.0, "sell", 50, low=99.8, high=101.0) == 99.8
     assert slipped_price(100.0, "buy", 0) == 100.0
+
+
+def test_closed_trade_drawdown_from_the_running_peak() -> None:
+    from itb_ext.risk.report import closed_trade_drawdown
+
+    # 1000 -> 1100 -> 990 -> 1045 -> 880: the worst fall is 1100 -> 880 = 20 %
+    assert closed_trade_drawdown([100.0, -110.0, 55.0, -165.0], 1000.0) == pytest.approx(0.2)
+    assert closed_trade_drawdown([10.0, 20.0], 1000.0) == 0.0
+    assert closed_trade_drawdown([], 1000.0) == 0.0
+    assert closed_trade_drawdown([-100.0], 1000.0) == pytest.approx(0.1)

@@ -162,3 +162,63 @@ def test_bad_risk_settings_stop_the_bot_at_start_up(
     assert "Traceback" not in run.stderr
     assert not list((userdir / "backtest_results").glob("*.zip"))
     assert not list((userdir / "models").glob("*"))
+
+
+NO_HALTS = {
+    "protections": {
+        "max_drawdown": None,
+        "stoploss_guard": None,
+        "cooldown_candles": 0,
+        "daily_loss_limit": 0.03,
+    }
+}
+
+
+def test_freqtrade_and_the_risk_simulation_agree_on_the_same_predictions(backtest: Run) -> None:
+    """FreqTrade's backtest and :func:`simulate_with_risk` on the stored predictions.
+
+    Both size with ``itb.risk`` (10 % of equity, halved in the high-volatility regime), stop
+    with the trailing ATR stop, pay 0.1 % fee per side and 5 bps slippage, and apply the daily
+    loss limit; FreqTrade's own protections are off (they are not simulated). Tolerance of the
+    total return: 0.05 percentage points of the wallet, for FreqTrade rounding stop prices and
+    amounts to the market's precision (the simulation does not round).
+    """
+    from itb_ext.config.risk import RiskConfig
+    from itb_ext.freqai_setup import ITBSetup
+    from itb_ext.simulate.risk import simulate_with_risk
+
+    folder = backtest.userdir.parent
+    config = write_config(folder, **SMALL, itb=section_with(NO_HALTS))
+    run = run_offline(
+        "backtesting", config, backtest.userdir, "--timerange", TIMERANGE, "--export", "trades"
+    )
+    freqtrade = trades_of(run)
+
+    files = sorted((backtest.userdir / "models" / "itb-risk" / "backtesting_predictions").glob("*"))
+    predictions = pd.concat([pd.read_feather(f) for f in files], ignore_index=True)
+    predictions["date"] = pd.to_datetime(predictions["date"], utc=True)
+    setup = ITBSetup.from_freqtrade_config({"itb": section_with(NO_HALTS)})
+    bars = candles().reset_index()
+    bars = bars.loc[bars["date"] <= predictions["date"].max()].reset_index(drop=True)
+    scores = bars[["date"]].merge(predictions, on="date", how="left")
+    signals = setup.signal_frame(scores[setup.score_columns], setup.default_overrides())
+    trusted = (scores["do_predict"] == 1).to_numpy()
+    simulated = simulate_with_risk(
+        bars,
+        signals["buy"].to_numpy(dtype=bool) & trusted,
+        signals["sell"].to_numpy(dtype=bool),
+        RiskConfig.model_validate(NO_HALTS),
+        fee=0.001,
+        wallet=WALLET,
+    )
+    assert len(freqtrade) >= 5
+    assert len(simulated.trades) == len(freqtrade)
+    for ours, theirs in zip(simulated.trades, freqtrade, strict=True):
+        assert bars["date"][ours.entry_row] == pd.Timestamp(theirs["open_date"])
+        assert bars["date"][ours.exit_row] == pd.Timestamp(theirs["close_date"])
+    freqtrade_return = sum(t["profit_abs"] for t in freqtrade) / WALLET
+    print(
+        f"{len(freqtrade)} trades; total return FreqTrade {freqtrade_return:.6%}, "
+        f"simulation {simulated.total_return:.6%}"
+    )
+    assert simulated.total_return == pytest.approx(freqtrade_return, abs=0.0005)

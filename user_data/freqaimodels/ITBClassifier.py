@@ -20,6 +20,7 @@ from itb_ext.algorithms import ScoreModels, train_score_models
 from itb_ext.errors import ITBError
 from itb_ext.freqai_setup import ITBSetup
 from itb_ext.naming import class_names, label_of_target, score_column
+from itb_ext.walk_forward import BUY_LEVEL, SELL_LEVEL, quantile_levels
 
 logger = logging.getLogger(__name__)
 
@@ -119,16 +120,34 @@ class ITBClassifier(BaseClassifierModel):
             seed=self.itb.seed,
             compute=self.itb.raw.compute,
         )
+        walk_forward = self.itb.raw.thresholds.mode == "walk_forward"
+        if walk_forward or self.live:
+            fitted = _predict_in_blocks(models, features.reset_index(drop=True))
+        if walk_forward:
+            self._set_window_levels(dk, fitted)
         if self.live:
             # FreqAI's live bookkeeping keeps a mean/std for every returned column (a KeyError per
             # candle otherwise). The probabilities' mean on the training window is the reference
             # of the live confidence drift (``<column>_mean``). Backtests would add them as columns.
-            fitted = _predict_in_blocks(models, features.reset_index(drop=True))
             for column in models.columns:
                 dk.data.setdefault("labels_mean", {})[column] = float(fitted[column].mean())
                 dk.data.setdefault("labels_std", {})[column] = float(fitted[column].std())
         self._write_training_record(dk, labels)
         return models
+
+    def _set_window_levels(self, dk: FreqaiDataKitchen, fitted: pd.DataFrame) -> None:
+        """Walk-forward thresholds: levels from this window's training rows only, returned with
+        every prediction of the model (FreqAI's ``extra_returns_per_train``, stored with the
+        model and in the backtest predictions)."""
+        score = self.itb.signal_frame(fitted, self.itb.default_overrides())["trade_score"]
+        buy, sell = quantile_levels(score.to_numpy(), self.itb.raw.thresholds)
+        # A new dict: FreqAI hands every window the same one from the config.
+        dk.data["extra_returns_per_train"] = {
+            **dk.data.get("extra_returns_per_train", {}),
+            BUY_LEVEL: buy,
+            SELL_LEVEL: sell,
+        }
+        logger.info(f"ITB {dk.pair}: walk-forward levels buy {buy:.4f}, sell {sell:.4f}")
 
     def _write_training_record(self, dk: FreqaiDataKitchen, labels: pd.DataFrame) -> None:
         """Leave ``itb_training.json`` beside the model: which candles were fitted, and why

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,12 @@ from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParame
 
 from itb_ext.errors import ITBError
 from itb_ext.freqai_setup import COMBINE_MODES, ITBSetup, SignalOverrides
+from itb_ext.hyperopt_binding import (
+    bind_if_written_since,
+    config_fingerprint,
+    decide_at_start,
+    describe_parameters,
+)
 from itb_ext.monitoring.health import PAUSE_COLUMN
 from itb_ext.monitoring.live import candle_health, health_plot
 from itb_ext.notifications import next_notification
@@ -30,8 +38,10 @@ from itb_ext.risk.kill_switch import (
 )
 from itb_ext.risk.limits import utc_day_start
 from itb_ext.risk.policy import RiskPolicy
+from itb_ext.risk.rules import EntryContext
 from itb_ext.risk.twap import next_child_stake, twap_schedule
 from itb_ext.topology import producer_scores, producer_state, topology_of
+from itb_ext.walk_forward import BUY_LEVEL, SELL_LEVEL, signals_at_levels
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +93,7 @@ class ITBStrategy(IStrategy):
             "combine_mode": defaults.combine_mode,
         }
         self.sell_params = {"sell_threshold": defaults.sell_threshold}
+        self._start_with_bound_parameters(config)
         # Per pair: last score band notified, whether predictions were trusted, last failure told.
         self._score_bands: dict[str, int] = {}
         self._trusted: dict[str, bool] = {}
@@ -99,6 +110,42 @@ class ITBStrategy(IStrategy):
             self.process_only_new_candles = False
             self._producer_live: dict[str, bool] = {}
         self._init_risk()
+
+    def _start_with_bound_parameters(self, config: dict[str, Any]) -> None:
+        """Use the hyperopt result beside this file only if this config produced it; say which
+        parameter values are in force and where they come from."""
+        params_file = (
+            Path(self.__file__).with_suffix(".json") if getattr(self, "__file__", "") else None
+        )
+        fingerprint = config_fingerprint(config)
+        hyperopt_run = config.get("runmode") == RunMode.HYPEROPT
+        cfg = self.itb.raw.thresholds
+        walk_forward = (
+            f"walk-forward: quantiles {cfg.buy_quantile}/{cfg.sell_quantile} of each training "
+            "window's trade_score"
+            if cfg.mode == "walk_forward"
+            else None
+        )
+        try:
+            decision = decide_at_start(
+                {**self.buy_params, **self.sell_params},
+                self._ft_params_from_file,
+                params_file,
+                fingerprint,
+                self.itb.raw.accept_hyperopt_from_other_config,
+                hyperopt_run,
+                walk_forward,
+            )
+        except ITBError as exc:
+            raise OperationalException(str(exc)) from None
+        for warning in decision.warnings:
+            logger.warning(warning)
+        if not decision.use_file:
+            self._ft_params_from_file = {}
+        if hyperopt_run and params_file is not None and not config.get("disableparamexport"):
+            # FreqTrade writes the result as the run ends: bind it to this config then.
+            atexit.register(bind_if_written_since, params_file, fingerprint, time.time())
+        logger.info(describe_parameters(decision.values, decision.sources))
 
     @property
     def plot_config(self) -> dict[str, Any]:  # type: ignore[override]
@@ -152,24 +199,40 @@ class ITBStrategy(IStrategy):
             self._tell_producer_state(dataframe, producer, pair)
         return pd.concat([dataframe.drop(columns=scores.columns, errors="ignore"), scores], axis=1)
 
-    def _signals(self, dataframe: pd.DataFrame) -> pd.DataFrame:
-        overrides = SignalOverrides(
+    def _overrides(self) -> SignalOverrides:
+        if self.itb.raw.thresholds.mode == "walk_forward":
+            # the walk-forward levels were set on the config's own signal stage
+            return self.itb.default_overrides()
+        return SignalOverrides(
             buy_threshold=float(self.buy_threshold.value),
             sell_threshold=float(self.sell_threshold.value),
             smoothing_window=int(self.smoothing_window.value),
             combine_mode=self.combine_mode.value,
         )
+
+    def _signals(self, dataframe: pd.DataFrame) -> pd.DataFrame:
         # Until a model is ready FreqAI returns no probability columns: no scores, no signals.
         scores = dataframe.reindex(columns=self.itb.score_columns)
-        return self.itb.signal_frame(scores, overrides)
+        if self.itb.raw.thresholds.mode != "walk_forward":
+            return self.itb.signal_frame(scores, self._overrides())
+        # Each window's levels come with its predictions; score as the levels were set.
+        score = self.itb.signal_frame(scores, self._overrides())["trade_score"]
+        levels = dataframe.reindex(columns=[BUY_LEVEL, SELL_LEVEL])
+        signals = signals_at_levels(score, levels[BUY_LEVEL], levels[SELL_LEVEL])
+        return signals.assign(trade_score=score)
 
     def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         signals = self._signals(dataframe)
         trusted = dataframe.get("do_predict", pd.Series(0, index=dataframe.index)) == 1
         trusted &= dataframe.get(PAUSE_COLUMN, pd.Series(0, index=dataframe.index)) != 1
         dataframe["trade_score"] = signals["trade_score"]
-        dataframe["buy_threshold"] = float(self.buy_threshold.value)
-        dataframe["sell_threshold"] = float(self.sell_threshold.value)
+        if self.itb.raw.thresholds.mode != "walk_forward":
+            dataframe["buy_threshold"] = float(self.buy_threshold.value)
+            dataframe["sell_threshold"] = float(self.sell_threshold.value)
+        # The scores the rule combined (e.g. high_30, low_30), for the chart (plot_config).
+        scores = dataframe.reindex(columns=self.itb.score_columns)
+        for column, values in self.itb.combined_scores(scores, self._overrides()).items():
+            dataframe[column] = values
         dataframe.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, "itb_buy")
         if self.can_short:
             dataframe.loc[signals["sell"] & trusted, ["enter_short", "enter_tag"]] = (1, "itb_sell")
@@ -311,7 +374,7 @@ class ITBStrategy(IStrategy):
             return
         self._halt, cleared = start_up(self._halt_path, datetime.now(UTC))
         if self._halt is not None:
-            self._announce_halt("still halted after a restart")
+            self._announce_halt("kill switch still in force at start-up")
         elif cleared:
             text = "ITB kill switch cleared: entries allowed again; losses count from now on."
             logger.warning(text)
@@ -369,7 +432,7 @@ class ITBStrategy(IStrategy):
         side: str,
         **kwargs: Any,
     ) -> bool:
-        return self._halt is None and self._daily_loss_allows_entry(current_time)
+        return self._halt is None and self._risk_allows_entry(pair, current_time)
 
     def custom_exit(
         self,
@@ -453,7 +516,7 @@ class ITBStrategy(IStrategy):
         if self.use_custom_stoploss and cfg.stop is not None:
             # The static stop is the widest the ATR stop may be; it also guards a missing ATR.
             self.stoploss = -cfg.stop.max_distance
-        self._daily_halt_told: datetime | None = None
+        self._entry_refusals_told: dict[str, datetime] = {}
 
     @property
     def protections(self) -> list[dict[str, Any]]:  # type: ignore[override]
@@ -523,24 +586,27 @@ class ITBStrategy(IStrategy):
             is_short=trade.is_short,
         )
 
-    def _daily_loss_allows_entry(self, current_time: datetime) -> bool:
-        """False for the rest of the UTC day once its closed trades lost the daily limit."""
+    def _risk_allows_entry(self, pair: str, current_time: datetime) -> bool:
+        """Run the entry rules of ``itb.risk`` (the daily loss limit, ...); say why once a day."""
         if not self.risk.cfg.enabled:
             return True
         day = utc_day_start(current_time)
         # FreqTrade filters close_date > argument; a trade closed at midnight belongs to the day.
         closed = Trade.get_trades_proxy(is_open=False, close_date=day - timedelta(seconds=1))
         today = [t for t in closed if t.close_date_utc is not None and t.close_date_utc >= day]
-        equity = self.wallets.get_total_stake_amount() if self.wallets else 0.0
-        if self.risk.entry_allowed([float(t.close_profit_abs or 0.0) for t in today], equity):
-            return True
-        if self._daily_halt_told != day:
-            self._daily_halt_told = day
-            limit = self.risk.cfg.protections.daily_loss_limit
-            message = (
-                f"ITB: daily loss limit ({limit:.1%} of equity) reached; "
-                f"no entries until {day.date()} ends (UTC)."
+        reason = self.risk.entry_refusal(
+            EntryContext(
+                time=current_time,
+                equity=self.wallets.get_total_stake_amount() if self.wallets else 0.0,
+                profits_today=tuple(float(t.close_profit_abs or 0.0) for t in today),
+                candle=self._last_candle(pair),
             )
+        )
+        if reason is None:
+            return True
+        if self._entry_refusals_told.get(reason) != day:
+            self._entry_refusals_told[reason] = day
+            message = f"ITB: {reason}."
             logger.warning(message)
             if self._is_trading():
                 self.dp.send_msg(message, always_send=True)

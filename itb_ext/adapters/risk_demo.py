@@ -1,0 +1,154 @@
+"""The risk layer's effect on the demo: the same walk-forward predictions backtested with the
+``itb.risk`` defaults and without them (all-in stakes, no ATR stop, no protections), for all
+pairs together and for each pair alone.
+
+Every run reuses the stored FreqAI predictions (no retraining) and pays the config's fee and the
+risk section's backtest slippage, so the rows differ only by sizing, stops and entry halts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from itb_ext.risk.report import closed_trade_drawdown
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _latest_backtest(results: Path) -> dict[str, Any]:
+    name = json.loads((results / ".last_result.json").read_text())["latest_backtest"]
+    archive = results / name
+    with zipfile.ZipFile(archive) as bundle:
+        stats: dict[str, Any] = json.loads(bundle.read(f"{archive.stem}.json"))
+    return stats
+
+
+def without_risk_overrides(pairs: int) -> dict[str, Any]:
+    """Config keys that switch sizing, stops and halts off but keep the slippage: each of
+    ``pairs`` open trades stakes ``1/pairs`` of equity, as FreqTrade's ``"unlimited"`` does."""
+    share = 1.0 / pairs
+    return {
+        "stake_amount": "unlimited",
+        "itb": {
+            "risk": {
+                "sizing": {"mode": "fixed", "fraction": share, "max_fraction": share},
+                "stop": None,
+                "regime": None,
+                "protections": {
+                    "max_drawdown": None,
+                    "stoploss_guard": None,
+                    "cooldown_candles": 0,
+                    "daily_loss_limit": None,
+                },
+            }
+        },
+    }
+
+
+def _backtest(
+    config: Path,
+    userdir: Path,
+    datadir: Path,
+    timerange: str,
+    results: Path,
+    pairs: Sequence[str] = (),
+) -> dict[str, Any]:
+    results.mkdir(parents=True, exist_ok=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "itb_ext.adapters.offline",
+        "backtesting",
+        "--config",
+        str(config),
+        "--userdir",
+        str(userdir),
+        "--datadir",
+        str(datadir),
+        "--timerange",
+        timerange,
+        "--export",
+        "trades",
+        "--backtest-directory",
+        str(results),
+        "--logfile",
+        str(results / "backtest.log"),
+    ]
+    if pairs:
+        argv += ["--pairs", *pairs]
+    done = subprocess.run(argv, cwd=ROOT, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"backtest failed (exit {done.returncode}); log: {results}")
+    strategy: dict[str, Any] = next(iter(_latest_backtest(results)["strategy"].values()))
+    return strategy
+
+
+def summarise(stats: dict[str, Any], label: str, pairs: str) -> dict[str, Any]:
+    """One row of the comparison from a FreqTrade backtest's statistics."""
+    start = float(stats["starting_balance"])
+    trades = sorted(stats["trades"], key=lambda t: t["close_date"])
+    profits = [float(t["profit_abs"]) for t in trades]
+    largest = max((float(t["stake_amount"]) for t in trades), default=0.0)
+    return {
+        "pairs": pairs,
+        "set-up": label,
+        "trades": len(trades),
+        "return_%": 100 * sum(profits) / start,
+        "max_drawdown_%": 100 * closed_trade_drawdown(profits, start),
+        "largest_stake_%": 100 * largest / start,
+    }
+
+
+def risk_comparison(
+    config: Path, userdir: Path, datadir: Path, timerange: str, workdir: Path
+) -> pd.DataFrame:
+    """Backtest ``config`` with and without the risk layer, all pairs and each pair alone.
+
+    The models must already exist (run the demo's backtest first): these runs only read the
+    stored predictions.
+
+    :return: one row per (pairs, set-up): trades, return %, max drawdown % of closed-trade
+        equity, largest stake as % of the starting wallet.
+    """
+    from freqtrade.configuration.load_config import load_from_files
+
+    loaded = load_from_files([str(config)])
+    pairs: list[str] = list(loaded["exchange"]["pair_whitelist"])
+    rows = []
+    for subset in [pairs, *([p] for p in pairs)] if len(pairs) > 1 else [pairs]:
+        name = "all" if subset == pairs and len(pairs) > 1 else subset[0]
+        without = workdir / f"without-risk-{len(subset)}.json"
+        without.write_text(
+            json.dumps({"add_config_files": [str(config)], **without_risk_overrides(len(subset))})
+        )
+        tag = name.replace("/", "_")
+        for label, cfg in (("with risk layer", config), ("without", without)):
+            results = workdir / f"{tag}-{'with' if cfg == config else 'without'}"
+            stats = _backtest(cfg, userdir, datadir, timerange, results, subset)
+            rows.append(summarise(stats, label, ", ".join(subset)))
+    return pd.DataFrame(rows)
+
+
+def print_risk_comparison(
+    config: Path, userdir: Path, datadir: Path, timerange: str, workdir: Path, fee: float
+) -> pd.DataFrame:
+    """Print :func:`risk_comparison` as the demo shows it and return the table."""
+    table = risk_comparison(config, userdir, datadir, timerange, workdir)
+    print(
+        f"\n== Risk layer: walk-forward {timerange}, after {fee:.2%} fee per side and "
+        "the configured backtest slippage"
+    )
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(
+        "without = 1/N of equity per trade (FreqTrade's 'unlimited' with N open trades), "
+        "no ATR stop, no protections; drawdown of closed-trade equity"
+    )
+    return table

@@ -1,0 +1,1 @@
+"""A toy feature generator, label and algorithm, added through the extension points."""

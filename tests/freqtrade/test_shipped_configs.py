@@ -1,0 +1,75 @@
+"""The shipped configs load through FreqTrade and ITBStrategy as a new user would use them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("freqtrade")
+
+from freqtrade.configuration import setup_utils_configuration
+from freqtrade.enums import RunMode
+from freqtrade.resolvers import StrategyResolver
+
+ROOT = Path(__file__).resolve().parents[2]
+USER_DATA = ROOT / "user_data"
+
+CREDENTIALS = {
+    "FREQTRADE__API_SERVER__ENABLED": "true",
+    "FREQTRADE__API_SERVER__LISTEN_IP_ADDRESS": "127.0.0.1",
+    "FREQTRADE__API_SERVER__LISTEN_PORT": "8080",
+    "FREQTRADE__API_SERVER__USERNAME": "trader",
+    "FREQTRADE__API_SERVER__PASSWORD": "a-long-password",
+    "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "0123456789abcdef0123456789abcdef",
+    "FREQTRADE__API_SERVER__WS_TOKEN": "websocket-token",
+}
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No FREQTRADE__ variables: what a fresh shell has."""
+    for name in list(os.environ):
+        if name.startswith("FREQTRADE__"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(ROOT)
+    return monkeypatch
+
+
+def load(config: Path, runmode: RunMode, **args: Any) -> tuple[dict[str, Any], Any]:
+    """Resolve a config and ITBStrategy exactly as ``freqtrade <runmode>`` does before it runs."""
+    resolved = setup_utils_configuration(
+        {
+            "config": [str(config)],
+            "timerange": "20190101-20190201",
+            "user_data_dir": str(USER_DATA),
+            **args,
+        },
+        runmode,
+    )
+    return resolved, StrategyResolver.load_strategy(resolved)
+
+
+@pytest.mark.parametrize("runmode", [RunMode.BACKTEST, RunMode.HYPEROPT])
+@pytest.mark.parametrize("name", ["config.json", "config.demo.json", "config.consumer.json"])
+def test_shipped_configs_need_no_credentials_for_research(
+    clean_env: pytest.MonkeyPatch, name: str, runmode: RunMode
+) -> None:
+    config, strategy = load(USER_DATA / name, runmode)
+    assert strategy.itb.score_columns  # the itb section was read
+    assert not config.get("api_server", {}).get("enabled", False)
+
+
+def test_the_environment_switches_the_api_server_on(clean_env: pytest.MonkeyPatch) -> None:
+    for name, value in CREDENTIALS.items():
+        clean_env.setenv(name, value)
+    config, _ = load(USER_DATA / "config.json", RunMode.BACKTEST)
+    api = config["api_server"]
+    assert api["enabled"] is True
+    assert api["listen_port"] == 8080
+    assert (
+        api["username"] == "trader"
+        and api["jwt_secret_key"] == CREDENTIALS["FREQTRADE__API_SERVER__JWT_SECRET_KEY"]
+    )
