@@ -53,7 +53,7 @@ def load(config: Path, runmode: RunMode, **args: Any) -> tuple[dict[str, Any], A
 
 
 @pytest.mark.parametrize("runmode", [RunMode.BACKTEST, RunMode.HYPEROPT])
-@pytest.mark.parametrize("name", ["config.json", "config.demo.json", "config.consumer.json"])
+@pytest.mark.parametrize("name", sorted(p.name for p in USER_DATA.glob("config*.json")))
 def test_shipped_configs_need_no_credentials_for_research(
     clean_env: pytest.MonkeyPatch, name: str, runmode: RunMode
 ) -> None:
