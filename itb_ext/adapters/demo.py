@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.adapters.risk_demo import print_risk_comparison
 from itb_ext.evaluation import buy_and_hold, model_quality, read_backtest_predictions
 from itb_ext.freqai_setup import ITBSetup
@@ -36,26 +37,7 @@ def _load_config(path: Path) -> dict:
 
 def _run_backtest(timerange: str, log_file: Path, results_dir: Path) -> tuple[int, float]:
     """Run FreqTrade's backtesting offline in a child process; its report goes to our stdout."""
-    argv = [
-        sys.executable,
-        "-m",
-        "itb_ext.adapters.offline",
-        "backtesting",
-        "--config",
-        str(CONFIG),
-        "--userdir",
-        str(USER_DATA),
-        "--datadir",
-        str(DATADIR),
-        "--timerange",
-        timerange,
-        "--export",
-        "trades",
-        "--backtest-directory",
-        str(results_dir),
-        "--logfile",
-        str(log_file),
-    ]
+    argv = offline_backtest_argv(CONFIG, USER_DATA, DATADIR, timerange, results_dir, log_file)
     start = time.perf_counter()
     # FreqTrade's log goes to the log file; only its report is shown here.
     result = subprocess.run(argv, cwd=ROOT, check=False, stderr=subprocess.DEVNULL)
