@@ -296,6 +296,12 @@ def run_freqtrade_offline(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    from itb_ext.adapters.offline_checks import preflight_problem
+
+    # Before FreqTrade starts (and before any model is trained): candles and backtest results.
+    if problem := preflight_problem(list(argv)):
+        print(problem, file=sys.stderr)
+        return 2
     from freqtrade.main import main as freqtrade_main
 
     spotter = _ConfigErrorSpotter()

@@ -11,7 +11,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from itb_ext.algorithms import builders
+from itb_ext.algorithms.builders import (
+    build_gb,
+    build_lc,
+    build_nn,
+    build_svc,
+    build_svc_fast,
+    build_svc_linear,
+    lc_train_keys,
+    nn_train_keys,
+    svc_fast_train_keys,
+    svc_linear_train_keys,
+    svc_train_keys,
+)
 from itb_ext.config.models import AlgorithmConfig, use_algorithm_catalog
 from itb_ext.errors import ConfigError
 
@@ -102,22 +114,12 @@ class AlgorithmRegistry:
 ALGORITHMS = AlgorithmRegistry(
     (
         # LightGBM accepts many aliases and reports unknown parameters itself.
-        Algorithm("gb", builders.build_gb, scaled=False),
-        Algorithm("lc", builders.build_lc, scaled=True, train_keys=builders.lc_train_keys),
-        Algorithm("svc", builders.build_svc, scaled=True, train_keys=builders.svc_train_keys),
-        Algorithm(
-            "svc_linear",
-            builders.build_svc_linear,
-            scaled=True,
-            train_keys=builders.svc_linear_train_keys,
-        ),
-        Algorithm("nn", builders.build_nn, scaled=True, train_keys=builders.nn_train_keys),
-        Algorithm(
-            "svc_fast",
-            builders.build_svc_fast,
-            scaled=True,
-            train_keys=builders.svc_fast_train_keys,
-        ),
+        Algorithm("gb", build_gb, scaled=False),
+        Algorithm("lc", build_lc, scaled=True, train_keys=lc_train_keys),
+        Algorithm("svc", build_svc, scaled=True, train_keys=svc_train_keys),
+        Algorithm("svc_linear", build_svc_linear, scaled=True, train_keys=svc_linear_train_keys),
+        Algorithm("nn", build_nn, scaled=True, train_keys=nn_train_keys),
+        Algorithm("svc_fast", build_svc_fast, scaled=True, train_keys=svc_fast_train_keys),
     )
 )
 

@@ -33,6 +33,11 @@ def _at_least_one_column(value: tuple[str, ...] | dict[str, str]) -> Any:
     return value
 
 
+def _list_to_tuple(value: Any) -> Any:
+    """A list of names becomes a tuple; a single name (or None) stays as it is."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _false_is_none(value: Any) -> Any:
     """ITB reads missing parameters as ``False``; accept an explicit ``false`` as "not set"."""
     return None if value is False else value
@@ -173,10 +178,7 @@ class TalibConfig(FrozenModel):
                     raise ValueError(f"TA-Lib rejects {name} with {shown}")
         return value
 
-    @field_validator("names", mode="before")
-    @classmethod
-    def _names_list(cls, value: Any) -> Any:
-        return tuple(value) if isinstance(value, list) else value
+    _names_tuple = field_validator("names", mode="before")(_list_to_tuple)
 
     @field_validator("names")
     @classmethod
@@ -342,10 +344,7 @@ class ItbstatsConfig(FrozenModel):
 
     _normalise_many = field_validator("functions", "windows", mode="before")(one_or_many)
 
-    @field_validator("names", mode="before")
-    @classmethod
-    def _names_any(cls, value: Any) -> Any:
-        return tuple(value) if isinstance(value, list) else value
+    _names_tuple = field_validator("names", mode="before")(_list_to_tuple)
 
     @field_validator("functions")
     @classmethod

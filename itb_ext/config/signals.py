@@ -81,7 +81,23 @@ class ThresholdParameters(FrozenModel):
     sell_signal_threshold: Number | None = None
 
 
-class ThresholdRuleConfig(FrozenModel):
+class _RuleConfig(FrozenModel):
+    """Shared shape of the threshold rules: score columns in, ``[buy, sell]`` columns out."""
+
+    columns: tuple[str, ...]
+    names: tuple[str, str]
+
+    def input_columns(self) -> tuple[str, ...]:
+        return self.columns
+
+    def output_columns(self) -> tuple[str, ...]:
+        return self.names
+
+    def lookback(self) -> int:
+        return 1
+
+
+class ThresholdRuleConfig(_RuleConfig):
     """``threshold_rule``: ``buy = score >= buy_threshold``, ``sell = score <= sell_threshold``.
 
     :param columns: the score column, as a string or a one-element list.
@@ -99,15 +115,6 @@ class ThresholdRuleConfig(FrozenModel):
     def score_column(self) -> str:
         return self.columns[0]
 
-    def input_columns(self) -> tuple[str, ...]:
-        return self.columns
-
-    def output_columns(self) -> tuple[str, ...]:
-        return self.names
-
-    def lookback(self) -> int:
-        return 1
-
 
 class ThresholdParameters2(FrozenModel):
     """Thresholds of ``threshold_rule2`` (first and second score)."""
@@ -118,7 +125,7 @@ class ThresholdParameters2(FrozenModel):
     sell_signal_threshold_2: Number | None = None
 
 
-class ThresholdRule2Config(FrozenModel):
+class ThresholdRule2Config(_RuleConfig):
     """``threshold_rule2``: both scores must pass their thresholds.
 
     ``buy = s1 >= B1 and s2 >= B2``; ``sell = s1 <= S1 and s2 <= S2``.
@@ -127,15 +134,6 @@ class ThresholdRule2Config(FrozenModel):
     columns: tuple[str, str]
     names: tuple[str, str]
     parameters: ThresholdParameters2 = ThresholdParameters2()
-
-    def input_columns(self) -> tuple[str, ...]:
-        return self.columns
-
-    def output_columns(self) -> tuple[str, ...]:
-        return self.names
-
-    def lookback(self) -> int:
-        return 1
 
     @model_validator(mode="after")
     def _distinct_outputs(self) -> ThresholdRule2Config:

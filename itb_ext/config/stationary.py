@@ -12,13 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from itb_ext.config.base import FrozenModel
-
-
-def _one_or_many(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return tuple(value)
-    return (value,)
+from itb_ext.config.base import FrozenModel, one_or_many
 
 
 def _first_column(value: Any) -> Any:
@@ -51,11 +45,31 @@ class _WindowsConfig(FrozenModel):
     windows: tuple[int, ...] = Field(min_length=1)
 
     _column = field_validator("columns", mode="before")(_first_column)
-    _many = field_validator("windows", mode="before")(_one_or_many)
+    _many = field_validator("windows", mode="before")(one_or_many)
     _positive_windows = field_validator("windows")(_positive)
 
     def input_columns(self) -> tuple[str, ...]:
         return (self.columns,)
+
+
+class _CandleWindowsConfig(FrozenModel):
+    """Shared shape: the high, low and close columns and a list of windows (rows)."""
+
+    columns: tuple[str, str, str] = ("high", "low", "close")
+    windows: tuple[int, ...] = Field(min_length=1)
+
+    _many = field_validator("windows", mode="before")(one_or_many)
+    _positive_windows = field_validator("windows")(_positive)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _three(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) != 3:
+            raise ValueError("expected the three columns high, low, close")
+        return tuple(value) if isinstance(value, list) else value
+
+    def input_columns(self) -> tuple[str, ...]:
+        return self.columns
 
 
 class LogReturnConfig(_WindowsConfig):
@@ -91,7 +105,7 @@ class MovingAverageDistanceConfig(_WindowsConfig):
         return max(self.windows) + 1
 
 
-class AverageTrueRangeConfig(FrozenModel):
+class AverageTrueRangeConfig(_CandleWindowsConfig):
     """``atr``: average true range over ``w`` rows (a simple mean of the true range).
 
     The true range of a candle is ``max(high, previous close) - min(low, previous close)``.
@@ -106,22 +120,7 @@ class AverageTrueRangeConfig(FrozenModel):
     Output ``natr_<w>`` or ``atr_<w>``.
     """
 
-    columns: tuple[str, str, str] = ("high", "low", "close")
-    windows: tuple[int, ...] = Field(min_length=1)
     normalized: bool = True
-
-    _many = field_validator("windows", mode="before")(_one_or_many)
-    _positive_windows = field_validator("windows")(_positive)
-
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _three(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple) and len(value) != 3:
-            raise ValueError("expected the three columns high, low, close")
-        return tuple(value) if isinstance(value, list) else value
-
-    def input_columns(self) -> tuple[str, ...]:
-        return self.columns
 
     def output_columns(self) -> tuple[str, ...]:
         stem = "natr" if self.normalized else "atr"
@@ -169,7 +168,7 @@ class RealizedVolatilityConfig(_WindowsConfig):
         return max(*self.windows, longest) + 1
 
 
-class RangePositionConfig(FrozenModel):
+class RangePositionConfig(_CandleWindowsConfig):
     """``range_position``: where the close sits in the high-low range of the last ``w`` rows.
 
     ``(close - lowest low) / (highest high - lowest low)``: 0 at the bottom of the range, 1 at the
@@ -179,22 +178,6 @@ class RangePositionConfig(FrozenModel):
 
     Output ``range_position_<w>``.
     """
-
-    columns: tuple[str, str, str] = ("high", "low", "close")
-    windows: tuple[int, ...] = Field(min_length=1)
-
-    _many = field_validator("windows", mode="before")(_one_or_many)
-    _positive_windows = field_validator("windows")(_positive)
-
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _three(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple) and len(value) != 3:
-            raise ValueError("expected the three columns high, low, close")
-        return tuple(value) if isinstance(value, list) else value
-
-    def input_columns(self) -> tuple[str, ...]:
-        return self.columns
 
     def output_columns(self) -> tuple[str, ...]:
         return tuple(f"range_position_{w}" for w in self.windows)
@@ -244,7 +227,7 @@ class CyclicTimeConfig(FrozenModel):
     periods: tuple[CyclicPeriod, ...] = ("hour_of_day", "day_of_week")
 
     _column = field_validator("columns", mode="before")(_first_column)
-    _many = field_validator("periods", mode="before")(_one_or_many)
+    _many = field_validator("periods", mode="before")(one_or_many)
 
     @model_validator(mode="after")
     def _some_period(self) -> CyclicTimeConfig:

@@ -256,6 +256,24 @@ class _CentralSums:
                 self.s4 += d2 * d2
 
 
+def _central_moments(
+    values: FloatArray, window: int, order: int
+) -> tuple[_CentralSums, FloatArray, FloatArray, BoolArray]:
+    """Windows' sums, second and ``order``-th (3 or 4) central moments, and the windows scipy
+    treats as constant (``m2 <= (eps * mean)^2``)."""
+    cs = _CentralSums(values, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m2 = cs.s2 / cs.count
+        mk = (cs.s3 if order == 3 else cs.s4) / cs.count
+        zero = m2 <= (np.finfo(np.float64).eps * cs.mean) ** 2
+    return cs, m2, mk, zero
+
+
+def _finish_moment(cs: _CentralSums, result: FloatArray, window: int, mp: int | None) -> FloatArray:
+    result[cs.win.real_nans > 0] = np.nan  # scipy propagates a NaN inside the window
+    return cs.win.finish(result, _mp(window, mp))
+
+
 def rolling_scipy_skew(
     values: FloatArray, window: int, bias: bool = False, mp: int | None = None
 ) -> FloatArray:
@@ -264,18 +282,14 @@ def rolling_scipy_skew(
     NaN for (near-)constant windows (``m2 <= (eps * mean)^2``); the bias correction
     ``sqrt(n(n-1))/(n-2)`` applies only when ``n > 2``.
     """
-    cs = _CentralSums(values, window)
+    cs, m2, m3, zero = _central_moments(values, window, 3)
     n = cs.count
     with np.errstate(invalid="ignore", divide="ignore"):
-        m2 = cs.s2 / n
-        m3 = cs.s3 / n
-        zero = m2 <= (np.finfo(np.float64).eps * cs.mean) ** 2
         result = np.where(zero, np.nan, m3 / m2**1.5)
         if not bias:
             corrected = ((n - 1.0) * n) ** 0.5 / (n - 2.0) * m3 / m2**1.5
             result = np.where(~zero & (n > 2), corrected, result)
-    result[cs.win.real_nans > 0] = np.nan
-    return cs.win.finish(result, _mp(window, mp))
+    return _finish_moment(cs, result, window, mp)
 
 
 def rolling_scipy_kurtosis(
@@ -289,17 +303,12 @@ def rolling_scipy_kurtosis(
     (still uncorrected). The spec (b.2) says otherwise; the parity fixtures confirm this reading.
     NaN for (near-)constant windows (``m2 <= (eps * mean)^2``).
     """
-    cs = _CentralSums(values, window)
-    n = cs.count
+    cs, m2, m4, zero = _central_moments(values, window, 4)
     with np.errstate(invalid="ignore", divide="ignore"):
-        m2 = cs.s2 / n
-        m4 = cs.s4 / n
-        zero = m2 <= (np.finfo(np.float64).eps * cs.mean) ** 2
         result = np.where(zero, np.nan, m4 / m2**2.0)
         if fisher:
             result = result - 3.0
-    result[cs.win.real_nans > 0] = np.nan
-    return cs.win.finish(result, _mp(window, mp))
+    return _finish_moment(cs, result, window, mp)
 
 
 def _zero_fperr(values: FloatArray) -> FloatArray:

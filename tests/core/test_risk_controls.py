@@ -10,6 +10,7 @@ import pytest
 from itb_ext.config.base import validate
 from itb_ext.config.risk_controls import KillSwitchConfig, ModelHealthConfig, TwapConfig
 from itb_ext.errors import ConfigError
+from itb_ext.freqai_setup import ITBSetup
 from itb_ext.risk.kill_switch import (
     Equity,
     Halt,
@@ -23,6 +24,7 @@ from itb_ext.risk.kill_switch import (
     write_halt,
 )
 from itb_ext.risk.twap import ChildOrder, next_child_stake, twap_schedule
+from tests.core.test_risk_config import with_risk
 
 NOW = datetime(2019, 5, 2, 15, tzinfo=UTC)
 
@@ -147,4 +149,21 @@ def test_bad_settings_name_the_key(model: type, raw: dict, message: str) -> None
     with pytest.raises(ConfigError) as error:
         validate(model, raw, "risk.kill_switch")
     assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("risk", "start"),
+    [
+        ({"kill_switch": {"max_daily_loss": 0}}, "itb: risk.kill_switch.max_daily_loss: "),
+        ({"twap": {"children": 1}}, "itb: risk.twap.children: "),
+        ({"twap": {"children": 4, "candles": 2}}, "itb: risk.twap: candles must be at least"),
+        ({"model_health": {"min_auc": 1.5}}, "itb: risk.model_health.min_auc: "),
+        ({"model_health": {"floor": 0.5}}, "itb: unknown key 'risk.model_health.floor'"),
+    ],
+)
+def test_bad_settings_in_the_itb_section_name_the_key(risk: dict, start: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        ITBSetup.from_freqtrade_config(with_risk(risk))
+    assert str(error.value).startswith(start), str(error.value)
     assert "\n" not in str(error.value)

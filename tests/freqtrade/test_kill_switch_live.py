@@ -189,7 +189,7 @@ def test_automatic_kill_switch_flattens_announces_and_survives_a_restart(tmp_pat
         bot.kill()
         bot.start()
         bot.wait_ready(90)
-        restarted = r"🛑 ITB still halted after a restart: daily loss"
+        restarted = r"🛑 ITB kill switch still in force at start-up: daily loss"
         telegram.wait_for_message(restarted, 60, start=mark)
         run_candles(session, 3)
         assert buys_posted(session) == buys

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from tests.freqtrade.test_itb_live import (
+from tests.freqtrade.itb_live_helpers import (
     MODEL_PATH,
     PAIR,
     START,

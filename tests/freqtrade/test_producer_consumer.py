@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.freqtrade.test_itb_live import (
+from tests.freqtrade.itb_live_helpers import (
     BUY_THRESHOLD,
     MODEL_PATH,
     PAIR,

@@ -8,7 +8,7 @@ import pandas as pd
 from freqtrade.configuration.load_config import load_from_files
 from freqtrade.enums import RunMode
 
-from tests.freqtrade.test_strategy_messages import ROOT, RecordingProvider, load_strategy_class
+from tests.freqtrade.strategy_helpers import ROOT, RecordingProvider, load_strategy_class
 
 
 def make_strategy(**overrides: Any) -> Any:

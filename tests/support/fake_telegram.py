@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.support.replay_exchange import LocalJSONServer
+from tests.support.http import LocalJSONServer
 
 TELEGRAM_URL_ENV = "ITB_TEST_TELEGRAM_URL"
 """Environment variable carrying the fake's base URL into the bot process."""

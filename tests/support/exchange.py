@@ -1,0 +1,1192 @@
+"""A fake Binance spot exchange on 127.0.0.1 that replays real candles on a simulated clock.
+
+What it is
+    :class:`ReplayExchange` is a threaded HTTP server speaking the part of Binance's REST API that
+    ccxt's ``binance`` class uses when FreqTrade runs ``freqtrade trade`` on spot, dry-run or live.
+    FreqTrade reaches it through its ordinary configuration: ``exchange.ccxt_config`` and
+    ``exchange.ccxt_async_config`` carry ``{"urls": {"api": {...}}}`` (see :meth:`ReplayExchange.
+    ccxt_config`), which ccxt deep-merges over its own URLs, so every line of FreqTrade and ccxt
+    runs unchanged; nothing is patched in the bot process for the exchange.
+
+Candles
+    Real hourly candles from ``user_data/data/bitfinex/{BTC_USD,ETH_USD}-1h.feather``
+    (Bitfinex, 2017-10..2019-09, see PROVENANCE.md there) are served as Binance's ``BTC/USDT``
+    and ``ETH/USDT``: the quote currency is relabelled, prices are Bitfinex's USD prices. The
+    candles keep their true dates: instead of re-stamping candles to today, the bot's clock is
+    moved to the candles' era (see "Time scheme"). Source gaps (a few missing hours) stay gaps.
+
+Time scheme
+    ccxt's binance lists a ``1s`` timeframe, but FreqTrade 2026.9 rejects timeframes below 1m
+    ("Timeframes < 1m are currently not supported") and judges candle freshness by its own wall
+    clock, so with an untouched clock one candle could appear at most once a real minute.
+    Instead the harness runs the bot on a *simulated clock* (:class:`SimClock`):
+    ``sim_now = sim_anchor + (real_now - real_anchor) * speed``. Its state lives in a 32-byte
+    memory-mapped file shared by the test process (the exchange, which owns it) and the bot
+    process, where a test-only ``sitecustomize`` (written by :mod:`tests.support.bot`) makes
+    ``time.time``, ``datetime.now`` and friends return sim time through ``time-machine`` and
+    makes ``time.sleep`` wait for sim time to pass. Monotonic clocks stay real, so network
+    timeouts (ccxt, Telegram, uvicorn) are real seconds. With the real ``1h`` timeframe and
+    ``speed=1800`` one candle closes every 2 real seconds: a day of candles replays in 48 s, and
+    the test can change the speed, pause or jump forward at any time.
+    Limits: sim-time deadlines inside the bot shrink with the speed (JWTs of the REST API live
+    ``900 / speed`` real seconds; ``unfilledtimeout`` is in sim minutes; FreqTrade's synchronous
+    retry back-offs use ``time.sleep`` and are sim seconds, its asynchronous ones, e.g. for
+    klines, use ``asyncio.sleep`` and stay real); everything the bot computes in real time
+    (start-up, FreqAI training) costs ``speed`` times as much sim time; request timestamps of
+    signed calls are not checked against ``recvWindow`` because a millisecond of real latency
+    is ``speed`` ms of sim time (FreqTrade's start-up warns of a clock deviation of seconds).
+
+Prices between candle boundaries
+    Inside a candle the price follows a step path (:data:`PATH_STEPS`): the open for the first
+    40 % of the candle, then the low and the high (high first on a down candle) for 20 % each,
+    then the close. A step path keeps quotes stable while the bot turns them into orders, which
+    at high speed takes sim minutes; an entry taken right after a candle closes fills at the
+    next candle's open, as in FreqTrade's backtesting. The newest kline is the forming candle
+    built from that path up to ``sim_now`` (its volume is pro-rated), as Binance does;
+    FreqTrade drops it as incomplete. Tickers, the order book (a synthetic book around the path
+    price, ``spread`` wide) and order fills use the same path, so a resting limit buy fills once
+    the path has touched its price.
+
+Orders (live mode)
+    LIMIT, LIMIT_MAKER and MARKET orders with Binance's filters (PRICE_FILTER, LOT_SIZE,
+    NOTIONAL) and balance checks. A marketable order fills at once at the path price (taker);
+    a resting limit order fills at its limit price when the path crosses it (maker). Commission
+    (``fee``, 0.1 % by default) is charged in the asset received, like Binance without BNB.
+    Orders are matched lazily, before answering any request, so every observer sees a
+    consistent book. Signed endpoints check the API key and the HMAC-SHA256 signature.
+
+Fault injection
+    :meth:`ReplayExchange.fail_next` (HTTP 500, 429 with ``Retry-After``, any status),
+    :meth:`ReplayExchange.stall_next` (answer after a delay longer than the client's timeout),
+    :meth:`ReplayExchange.drop_candle` (a gap in klines), :meth:`ReplayExchange.delay_candle`
+    (that candle and the later ones stay out of klines until it is ``seconds`` old, as when the
+    exchange lags: FreqTrade, which drops the last row as incomplete, sees its newest closed
+    candle late and warns "Outdated history"). Every request is logged
+    (:attr:`ReplayExchange.requests`).
+
+Endpoints
+    Public: ``/api/v3/ping``, ``time``, ``exchangeInfo``, ``klines``, ``ticker/24hr``,
+    ``ticker/price``, ``ticker/bookTicker``, ``depth``; ``/fapi/v1/exchangeInfo`` and
+    ``/dapi/v1/exchangeInfo`` (empty: ccxt loads spot, linear and inverse markets);
+    ``/sapi/v1/system/status``. Signed: ``/api/v3/account``, ``order`` (POST/GET/DELETE),
+    ``openOrders``, ``allOrders``, ``myTrades``, ``/sapi/v1/capital/config/getall``,
+    ``/sapi/v1/margin/allPairs`` and ``margin/isolated/allPairs`` (empty; ccxt's
+    ``load_markets`` asks for them when it has keys), ``/sapi/v1/asset/tradeFee``,
+    ``/sapi/v1/spot/delist-schedule``. Anything else answers 404 and is logged with
+    ``unhandled=True``. Observed FreqTrade 2026.9 traffic: dry-run uses ``exchangeInfo`` (x3),
+    ``time``, ``klines``, ``ticker/24hr`` and ``depth``; live adds ``account``, the three
+    ``sapi`` market calls and ``order`` (POST/GET/DELETE); order fees come from the ``fills`` of
+    the order answer, so ``myTrades`` is only asked when they are missing.
+
+Example::
+
+    clock = SimClock(tmp_path / "clock", start=datetime(2019, 5, 1, tzinfo=UTC), speed=1800)
+    with ReplayExchange(clock, balances={"USDT": 1000}) as exchange:
+        config["exchange"]["ccxt_config"] = exchange.ccxt_config(timeout_ms=3000)
+        exchange.fail_next(3, status=500, path="/api/v3/klines")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import numpy as np
+import pandas as pd
+
+from tests.support.clock import SimClock
+from tests.support.http import LocalJSONServer
+
+ROOT = Path(__file__).resolve().parents[2]
+BITFINEX_CANDLES = ROOT / "user_data" / "data" / "bitfinex"
+
+HOUR_MS = 3_600_000
+_TIMEFRAME_MS = {
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": HOUR_MS,
+    "2h": 2 * HOUR_MS,
+    "4h": 4 * HOUR_MS,
+    "6h": 6 * HOUR_MS,
+    "8h": 8 * HOUR_MS,
+    "12h": 12 * HOUR_MS,
+    "1d": 24 * HOUR_MS,
+}
+_SIGNED_PATHS = frozenset(
+    {
+        "/api/v3/account",
+        "/api/v3/order",
+        "/api/v3/openOrders",
+        "/api/v3/allOrders",
+        "/api/v3/myTrades",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Market:
+    """A spot market of the replay exchange and the candle file that feeds it.
+
+    :param symbol: ccxt symbol, e.g. ``BTC/USDT``.
+    :param candles: feather file with columns date, open, high, low, close, volume.
+    :param tick_size: PRICE_FILTER tick size; :param step_size: LOT_SIZE step size;
+    :param min_notional: NOTIONAL filter minimum (quote currency).
+    """
+
+    symbol: str
+    candles: Path
+    tick_size: str = "0.01"
+    step_size: str = "0.00001"
+    min_notional: str = "5"
+
+    @property
+    def base(self) -> str:
+        return self.symbol.split("/")[0]
+
+    @property
+    def quote(self) -> str:
+        return self.symbol.split("/")[1]
+
+    @property
+    def exchange_id(self) -> str:
+        """Binance's symbol id (``BTCUSDT``)."""
+        return self.base + self.quote
+
+
+DEFAULT_MARKETS = (
+    Market("BTC/USDT", BITFINEX_CANDLES / "BTC_USD-1h.feather", "0.01", "0.00001", "5"),
+    Market("ETH/USDT", BITFINEX_CANDLES / "ETH_USD-1h.feather", "0.01", "0.0001", "5"),
+)
+"""Bitfinex BTC/USD and ETH/USD hourly candles served as Binance BTC/USDT and ETH/USDT."""
+
+
+PATH_STEPS = (0.0, 0.4, 0.6, 0.8)
+"""Where, as fractions of a candle, the price path steps to open, extreme, extreme, close."""
+
+
+class CandleSeries:
+    """One pair's candles as arrays, with the intra-candle price path used for all prices.
+
+    The path is a step function: the open holds for the first 40 % of the candle, then the
+    first extreme (the low on an up candle, the high on a down candle), the second extreme, and
+    the close from 80 % on. Holding each price for a while makes a quote and the order placed on
+    it (some sim minutes later at high speed) see the same price, and makes entries taken at a
+    candle boundary fill at the candle's open, as in FreqTrade's backtesting.
+
+    :param frame: columns date (UTC), open, high, low, close, volume; one row per candle.
+    :param timeframe_ms: candle length in milliseconds.
+    """
+
+    def __init__(self, frame: pd.DataFrame, timeframe_ms: int) -> None:
+        dates = pd.to_datetime(frame["date"], utc=True)
+        since_epoch = dates - pd.Timestamp(0, tz="UTC")
+        self.open_ms = (since_epoch // pd.Timedelta(milliseconds=1)).to_numpy(dtype=np.int64)
+        self.ohlcv = frame[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
+        self.timeframe_ms = timeframe_ms
+        if len(self.open_ms) == 0 or np.any(np.diff(self.open_ms) <= 0):
+            raise ValueError("CandleSeries: candles must be non-empty and strictly increasing")
+        o, h, low, c = (self.ohlcv[:, i] for i in range(4))
+        up = c >= o
+        self.step_values = np.column_stack([o, np.where(up, low, h), np.where(up, h, low), c])
+        """Per candle: the four prices of the path, in order."""
+        self.step_offsets = (np.array(PATH_STEPS) * timeframe_ms).astype(np.int64)
+        """Milliseconds after the open where each of the four prices starts."""
+
+    def index_at(self, t_ms: int) -> int:
+        """Index of the last candle opened at or before ``t_ms`` (-1 before the first)."""
+        return int(np.searchsorted(self.open_ms, t_ms, side="right")) - 1
+
+    def price_at(self, t_ms: int) -> float:
+        """Path price at ``t_ms``; inside a source gap the last close holds."""
+        i = self.index_at(t_ms)
+        if i < 0:
+            return float(self.ohlcv[0, 0])
+        offset = t_ms - self.open_ms[i]
+        if offset >= self.timeframe_ms:
+            return float(self.ohlcv[i, 3])
+        step = int(np.searchsorted(self.step_offsets, offset, side="right")) - 1
+        return float(self.step_values[i, step])
+
+    def extremes(self, t0_ms: int, t1_ms: int) -> tuple[float, float]:
+        """Lowest and highest path price over ``[t0_ms, t1_ms]``."""
+        values = [self.price_at(t0_ms)]
+        first, last = max(self.index_at(t0_ms), 0), self.index_at(t1_ms)
+        if last >= first:
+            times = self.open_ms[first : last + 1, None] + self.step_offsets[None, :]
+            inside = (times > t0_ms) & (times <= t1_ms)
+            values.extend(self.step_values[first : last + 1][inside].tolist())
+        return min(values), max(values)
+
+    def forming(self, i: int, now_ms: int) -> np.ndarray:
+        """OHLCV of candle ``i`` as seen at ``now_ms`` while it is still open."""
+        start = int(self.open_ms[i])
+        low, high = self.extremes(start, now_ms)
+        fraction = min(max((now_ms - start) / self.timeframe_ms, 0.0), 1.0)
+        close = self.price_at(now_ms)
+        return np.array([self.ohlcv[i, 0], high, low, close, self.ohlcv[i, 4] * fraction])
+
+
+def load_candles(path: Path, timeframe_ms: int = HOUR_MS) -> CandleSeries:
+    """Read a FreqTrade feather candle file into a :class:`CandleSeries`."""
+    return CandleSeries(pd.read_feather(path), timeframe_ms)
+
+
+@dataclass
+class LoggedRequest:
+    """One request seen by a fake server, for assertions.
+
+    ``params`` merges the query string and a form body; ``fault`` names an injected fault
+    (``"status 500"``, ``"stall 3.0s"``); ``unhandled`` marks routes the fake does not serve.
+    """
+
+    method: str
+    path: str
+    params: dict[str, str]
+    status: int
+    sim_ms: int
+    real_time: float
+    fault: str | None = None
+    unhandled: bool = False
+    error: str | None = None
+
+
+@dataclass
+class _Fault:
+    kind: str  # "status" or "stall"
+    remaining: int
+    path: str | None
+    method: str | None
+    status: int = 500
+    retry_after: float | None = None
+    seconds: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.path is not None and not path.startswith(self.path):
+            return False
+        return self.method is None or self.method == method
+
+
+@dataclass
+class ExchangeOrder:
+    """An order on the replay exchange (Binance field names in :meth:`as_binance`)."""
+
+    order_id: int
+    client_order_id: str
+    market: Market
+    side: str  # BUY / SELL
+    type: str  # LIMIT / MARKET / LIMIT_MAKER
+    time_in_force: str
+    price: Decimal
+    quantity: Decimal
+    created_ms: int
+    checked_ms: int
+    status: str = "NEW"
+    executed: Decimal = Decimal(0)
+    quote_executed: Decimal = Decimal(0)
+    updated_ms: int = 0
+    fills: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("NEW", "PARTIALLY_FILLED")
+
+    def as_binance(self) -> dict[str, Any]:
+        return {
+            "symbol": self.market.exchange_id,
+            "orderId": self.order_id,
+            "orderListId": -1,
+            "clientOrderId": self.client_order_id,
+            "price": _fmt(self.price),
+            "origQty": _fmt(self.quantity),
+            "executedQty": _fmt(self.executed),
+            "cummulativeQuoteQty": _fmt(self.quote_executed),
+            "status": self.status,
+            "timeInForce": self.time_in_force,
+            "type": self.type,
+            "side": self.side,
+            "stopPrice": "0.00000000",
+            "icebergQty": "0.00000000",
+            "time": self.created_ms,
+            "updateTime": self.updated_ms or self.created_ms,
+            "isWorking": True,
+            "workingTime": self.created_ms,
+            "origQuoteOrderQty": "0.00000000",
+            "selfTradePreventionMode": "EXPIRE_MAKER",
+        }
+
+
+class ExchangeError(Exception):
+    """A Binance-style error answer: HTTP status, Binance code and message."""
+
+    def __init__(self, status: int, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.status, self.code, self.msg = status, code, msg
+
+
+def _fmt(value: Decimal | float) -> str:
+    return f"{Decimal(value):.8f}" if isinstance(value, Decimal) else f"{value:.8f}"
+
+
+def _round_to(value: float, step: Decimal) -> Decimal:
+    return (Decimal(repr(value)) / step).quantize(Decimal(1), ROUND_HALF_UP) * step
+
+
+class ReplayExchange:
+    """Fake Binance spot REST API on ``127.0.0.1:<free port>`` replaying real candles.
+
+    :param clock: the simulated clock shared with the bot (see :class:`SimClock`).
+    :param markets: markets to list; defaults to :data:`DEFAULT_MARKETS`.
+    :param timeframe: native candle length of the files; klines of multiples are resampled.
+    :param balances: starting free balances for live mode, e.g. ``{"USDT": 1000}``.
+    :param api_key: key expected in ``X-MBX-APIKEY``; :param api_secret: HMAC secret.
+    :param fee: commission rate for maker and taker fills.
+    :param spread: relative bid/ask spread around the path price (0 = bid = ask).
+    """
+
+    def __init__(
+        self,
+        clock: SimClock,
+        markets: Iterable[Market] = DEFAULT_MARKETS,
+        *,
+        timeframe: str = "1h",
+        balances: Mapping[str, float] | None = None,
+        api_key: str = "replay-key",
+        api_secret: str = "replay-secret",
+        fee: float = 0.001,
+        spread: float = 0.0,
+    ) -> None:
+        self.clock = clock
+        self.timeframe = timeframe
+        self.timeframe_ms = _TIMEFRAME_MS[timeframe]
+        self.markets = {market.symbol: market for market in markets}
+        self._by_id = {market.exchange_id: market for market in self.markets.values()}
+        self.candles = {
+            symbol: load_candles(market.candles, self.timeframe_ms)
+            for symbol, market in self.markets.items()
+        }
+        self.api_key, self.api_secret = api_key, api_secret
+        self.fee = Decimal(str(fee))
+        self.spread = spread
+        self._lock = threading.RLock()
+        self._balances: dict[str, list[Decimal]] = {}
+        for asset, amount in (balances or {}).items():
+            self._balances[asset] = [Decimal(str(amount)), Decimal(0)]
+        self._orders: dict[int, ExchangeOrder] = {}
+        self._trades: list[dict[str, Any]] = []
+        self._next_order_id = 1000
+        self._next_trade_id = 5000
+        self._faults: list[_Fault] = []
+        self._dropped: dict[str, set[int]] = {symbol: set() for symbol in self.markets}
+        self._delayed: dict[str, dict[int, int]] = {symbol: {} for symbol in self.markets}
+        self.requests: list[LoggedRequest] = []
+        """Every request answered, oldest first."""
+        self._stopping = threading.Event()
+        self._server: LocalJSONServer | None = None
+        self._routes: dict[tuple[str, str], Callable[[dict[str, str]], Any]] = {
+            ("GET", "/api/v3/ping"): lambda p: {},
+            ("GET", "/api/v3/time"): lambda p: {"serverTime": self.clock.now_ms()},
+            ("GET", "/api/v3/exchangeInfo"): self._exchange_info,
+            ("GET", "/fapi/v1/exchangeInfo"): self._empty_exchange_info,
+            ("GET", "/dapi/v1/exchangeInfo"): self._empty_exchange_info,
+            ("GET", "/sapi/v1/system/status"): lambda p: {"status": 0, "msg": "normal"},
+            ("GET", "/api/v3/klines"): self._klines,
+            ("GET", "/api/v3/ticker/24hr"): self._ticker_24hr,
+            ("GET", "/api/v3/ticker/price"): self._ticker_price,
+            ("GET", "/api/v3/ticker/bookTicker"): self._book_ticker,
+            ("GET", "/api/v3/depth"): self._depth,
+            ("GET", "/api/v3/account"): self._account,
+            ("POST", "/api/v3/order"): self._create_order,
+            ("GET", "/api/v3/order"): self._get_order,
+            ("DELETE", "/api/v3/order"): self._cancel_order,
+            ("GET", "/api/v3/openOrders"): self._open_orders,
+            ("GET", "/api/v3/allOrders"): self._all_orders,
+            ("GET", "/api/v3/myTrades"): self._my_trades,
+            ("GET", "/sapi/v1/capital/config/getall"): self._currencies,
+            ("GET", "/sapi/v1/asset/tradeFee"): self._trade_fees,
+            ("GET", "/sapi/v1/spot/delist-schedule"): lambda p: [],
+            ("GET", "/sapi/v1/margin/allPairs"): lambda p: [],
+            ("GET", "/sapi/v1/margin/isolated/allPairs"): lambda p: [],
+        }
+
+    # ----------------------------------------------------------------------------- lifecycle
+    def start(self) -> ReplayExchange:
+        """Start serving on a free port of 127.0.0.1 (in a daemon thread)."""
+        self._server = LocalJSONServer(self._handle)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; stalled answers are released at once."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.close()
+
+    def __enter__(self) -> ReplayExchange:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("ReplayExchange: not started")
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:40123``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def ccxt_urls(self) -> dict[str, Any]:
+        """ccxt ``urls`` override sending every Binance API section to this server.
+
+        Each of ccxt's ``urls["api"]`` entries (sync class and ccxt.pro's websockets) keeps its
+        path and loses its host, e.g. ``https://api.binance.com/api/v3`` becomes
+        ``http://127.0.0.1:<port>/api/v3``, so a section the fake lacks gets a 404 here instead
+        of reaching the internet.
+        """
+        return {"api": _rewrite_hosts(_ccxt_binance_api_urls(), self.url)}
+
+    def ccxt_config(self, timeout_ms: int = 3000) -> dict[str, Any]:
+        """Value for FreqTrade's ``exchange.ccxt_config`` and ``exchange.ccxt_async_config``."""
+        return {"urls": self.ccxt_urls(), "timeout": timeout_ms, "enableRateLimit": True}
+
+    # ----------------------------------------------------------------------------- market view
+    def price(self, symbol: str, at_ms: int | None = None) -> float:
+        """Path price of ``symbol`` at ``at_ms`` (default: sim now), rounded to the tick."""
+        at = self.clock.now_ms() if at_ms is None else at_ms
+        tick = Decimal(self.markets[symbol].tick_size)
+        return float(_round_to(self.candles[symbol].price_at(at), tick))
+
+    def last_closed_candle_ms(self, symbol: str, at_ms: int | None = None) -> int:
+        """Open time of the newest closed candle visible in klines at ``at_ms`` (sim now)."""
+        at = self.clock.now_ms() if at_ms is None else at_ms
+        rows = self._visible_rows(symbol, at)
+        return int(rows[-2, 0]) if len(rows) >= 2 else int(rows[-1, 0])
+
+    def candle(self, symbol: str, open_ms: int) -> tuple[float, float, float, float, float]:
+        """Full OHLCV of the source candle opening at ``open_ms``."""
+        series = self.candles[symbol]
+        i = series.index_at(open_ms)
+        if i < 0 or series.open_ms[i] != open_ms:
+            raise KeyError(f"{symbol}: no candle opens at {open_ms}")
+        o, h, low, c, v = (float(x) for x in series.ohlcv[i])
+        return o, h, low, c, v
+
+    # ----------------------------------------------------------------------------- faults
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        path: str | None = None,
+        method: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next ``count`` matching requests with HTTP ``status``.
+
+        :param path: only requests whose path starts with this (e.g. ``/api/v3/klines``).
+        :param retry_after: seconds for a ``Retry-After`` header (429/418 answers).
+        """
+        with self._lock:
+            self._faults.append(_Fault("status", count, path, method, status, retry_after))
+
+    def stall_next(
+        self,
+        count: int = 1,
+        *,
+        seconds: float,
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Hold the next ``count`` matching requests ``seconds`` (real) before answering.
+
+        Longer than the client's timeout (``ccxt_config(timeout_ms=...)``) it is a timeout for
+        the bot; the request is logged when it is finally answered.
+        """
+        with self._lock:
+            self._faults.append(_Fault("stall", count, path, method, seconds=seconds))
+
+    def faults_pending(self) -> int:
+        """How many injected status/stall faults are still waiting for a request."""
+        with self._lock:
+            return sum(fault.remaining for fault in self._faults)
+
+    def drop_candle(self, symbol: str, open_ms: int) -> None:
+        """Leave the candle opening at ``open_ms`` out of every klines answer (a gap)."""
+        with self._lock:
+            self._dropped[symbol].add(int(open_ms))
+
+    def delay_candle(self, symbol: str, open_ms: int, seconds: float) -> None:
+        """Make the candle opening at ``open_ms`` appear ``seconds`` (sim) after it opens.
+
+        Until then klines end with the previous candle, as when an exchange lags: the bot
+        sees its newest closed candle one timeframe late.
+        """
+        with self._lock:
+            self._delayed[symbol][int(open_ms)] = int(seconds * 1000)
+
+    def next_candle_open_ms(self, after_ms: int | None = None) -> int:
+        """Open time of the first candle boundary after ``after_ms`` (default: sim now)."""
+        at = self.clock.now_ms() if after_ms is None else after_ms
+        return (at // self.timeframe_ms + 1) * self.timeframe_ms
+
+    # ----------------------------------------------------------------------------- log and book
+    def requests_to(self, path: str, method: str | None = None) -> list[LoggedRequest]:
+        """Logged requests whose path starts with ``path`` (and with ``method`` if given)."""
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if r.path.startswith(path) and (method is None or r.method == method)
+            ]
+
+    def unhandled(self) -> list[LoggedRequest]:
+        """Requests for routes the fake does not implement."""
+        with self._lock:
+            return [r for r in self.requests if r.unhandled]
+
+    def balances(self) -> dict[str, tuple[float, float]]:
+        """Live-mode balances: asset -> (free, locked), after matching open orders."""
+        with self._lock:
+            self._match_orders(self.clock.now_ms())
+            return {a: (float(f), float(lk)) for a, (f, lk) in self._balances.items()}
+
+    def orders(self) -> list[ExchangeOrder]:
+        """All orders placed on the exchange, oldest first, after matching."""
+        with self._lock:
+            self._match_orders(self.clock.now_ms())
+            return list(self._orders.values())
+
+    def fills(self) -> list[dict[str, Any]]:
+        """All trades (fills) in Binance's ``myTrades`` shape, oldest first."""
+        with self._lock:
+            return list(self._trades)
+
+    # ----------------------------------------------------------------------------- HTTP plumbing
+    def _handle(
+        self, method: str, raw_path: str, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        split = urlsplit(raw_path)
+        path, query = split.path, split.query
+        form = body.decode("utf-8", "replace") if body else ""
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        params.update(parse_qsl(form, keep_blank_values=True))
+        now = self.clock.now_ms()
+        record = LoggedRequest(method, path, params, 200, now, time.time())
+        fault = self._take_fault(method, path)
+        extra_headers: dict[str, str] = {}
+        try:
+            if fault is not None and fault.kind == "stall":
+                record.fault = f"stall {fault.seconds}s"
+                self._stopping.wait(fault.seconds)
+            if fault is not None and fault.kind == "status":
+                record.fault = f"status {fault.status}"
+                if fault.retry_after is not None:
+                    extra_headers["Retry-After"] = f"{fault.retry_after:g}"
+                if fault.status in (418, 429):
+                    raise ExchangeError(fault.status, -1003, "Too many requests; injected fault")
+                # A gateway-style failure without Binance's JSON error body.
+                record.status, record.error = fault.status, "injected fault"
+                with self._lock:
+                    self.requests.append(record)
+                return fault.status, {"Content-Type": "text/html"}, b"<html>injected fault</html>"
+            route = self._routes.get((method, path))
+            if route is None:
+                record.unhandled = True
+                raise ExchangeError(404, -1, f"replay exchange: no route {method} {path}")
+            if path in _SIGNED_PATHS or (path.startswith("/sapi/") and "system/status" not in path):
+                self._check_signature(headers, query if method in ("GET", "DELETE") else form)
+            with self._lock:
+                self._match_orders(now)
+                payload = route(params)
+            status, data = 200, json.dumps(payload).encode()
+        except ExchangeError as exc:
+            status = exc.status
+            record.error = exc.msg
+            data = json.dumps({"code": exc.code, "msg": exc.msg}).encode()
+        except Exception as exc:  # a bug in the fake: answer 500 and keep the message
+            status = 500
+            record.error = f"{type(exc).__name__}: {exc}"
+            data = json.dumps({"code": -1000, "msg": record.error}).encode()
+        record.status = status
+        with self._lock:
+            self.requests.append(record)
+        return status, extra_headers, data
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining > 0 and fault.matches(method, path):
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _check_signature(self, headers: Mapping[str, str], payload: str) -> None:
+        if headers.get("X-MBX-APIKEY") != self.api_key:
+            raise ExchangeError(401, -2015, "Invalid API-key, IP, or permissions for action.")
+        unsigned, sep, signature = payload.rpartition("&signature=")
+        expected = hmac.new(self.api_secret.encode(), unsigned.encode(), hashlib.sha256)
+        if not sep or not hmac.compare_digest(expected.hexdigest(), signature):
+            raise ExchangeError(400, -1022, "Signature for this request is not valid.")
+
+    def _market(self, params: Mapping[str, str]) -> Market:
+        symbol_id = params.get("symbol", "")
+        if symbol_id not in self._by_id:
+            raise ExchangeError(400, -1121, "Invalid symbol.")
+        return self._by_id[symbol_id]
+
+    # ----------------------------------------------------------------------------- public
+    def _symbol_info(self, market: Market) -> dict[str, Any]:
+        return {
+            "symbol": market.exchange_id,
+            "status": "TRADING",
+            "baseAsset": market.base,
+            "baseAssetPrecision": 8,
+            "quoteAsset": market.quote,
+            "quotePrecision": 8,
+            "quoteAssetPrecision": 8,
+            "baseCommissionPrecision": 8,
+            "quoteCommissionPrecision": 8,
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+            "icebergAllowed": False,
+            "ocoAllowed": False,
+            "otoAllowed": False,
+            "quoteOrderQtyMarketAllowed": True,
+            "allowTrailingStop": False,
+            "cancelReplaceAllowed": False,
+            "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False,
+            "filters": [
+                {
+                    "filterType": "PRICE_FILTER",
+                    "minPrice": market.tick_size,
+                    "maxPrice": "1000000.00000000",
+                    "tickSize": market.tick_size,
+                },
+                {
+                    "filterType": "LOT_SIZE",
+                    "minQty": market.step_size,
+                    "maxQty": "9000.00000000",
+                    "stepSize": market.step_size,
+                },
+                {
+                    "filterType": "MARKET_LOT_SIZE",
+                    "minQty": "0.00000000",
+                    "maxQty": "100.00000000",
+                    "stepSize": "0.00000000",
+                },
+                {
+                    "filterType": "NOTIONAL",
+                    "minNotional": market.min_notional,
+                    "applyMinToMarket": True,
+                    "maxNotional": "9000000.00000000",
+                    "applyMaxToMarket": False,
+                    "avgPriceMins": 5,
+                },
+                {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+            ],
+            "permissions": [],
+            "permissionSets": [["SPOT"]],
+            "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+            "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
+        }
+
+    def _exchange_info(self, params: Mapping[str, str]) -> dict[str, Any]:
+        return {
+            "timezone": "UTC",
+            "serverTime": self.clock.now_ms(),
+            "rateLimits": [
+                {
+                    "rateLimitType": "REQUEST_WEIGHT",
+                    "interval": "MINUTE",
+                    "intervalNum": 1,
+                    "limit": 6000,
+                },
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+            ],
+            "exchangeFilters": [],
+            "symbols": [self._symbol_info(m) for m in self.markets.values()],
+        }
+
+    def _empty_exchange_info(self, params: Mapping[str, str]) -> dict[str, Any]:
+        return {"timezone": "UTC", "serverTime": self.clock.now_ms(), "symbols": []}
+
+    def _visible_rows(self, symbol: str, now_ms: int) -> np.ndarray:
+        """Native candles visible at ``now_ms``: [open_ms, o, h, l, c, v] rows, forming last."""
+        series = self.candles[symbol]
+        cutoff = now_ms
+        for open_ms, delay_ms in self._delayed[symbol].items():
+            if open_ms <= now_ms < open_ms + delay_ms:
+                cutoff = min(cutoff, open_ms - 1)
+        last = series.index_at(cutoff)
+        if last < 0:
+            return np.empty((0, 6))
+        rows = np.column_stack(
+            [series.open_ms[: last + 1].astype(np.float64), series.ohlcv[: last + 1]]
+        )
+        if now_ms < series.open_ms[last] + series.timeframe_ms:
+            rows[-1, 1:] = series.forming(last, now_ms)
+        if self._dropped[symbol]:
+            keep = ~np.isin(series.open_ms[: last + 1], list(self._dropped[symbol]))
+            rows = rows[keep]
+        return rows
+
+    def _klines(self, params: Mapping[str, str]) -> list[list[Any]]:
+        market = self._market(params)
+        interval = params.get("interval", "")
+        interval_ms = _TIMEFRAME_MS.get(interval)
+        if interval_ms is None or interval_ms % self.timeframe_ms:
+            raise ExchangeError(400, -1120, "Invalid interval.")
+        limit = min(int(params.get("limit", 500)), 1000)
+        rows = self._visible_rows(market.symbol, self.clock.now_ms())
+        if interval_ms != self.timeframe_ms and len(rows):
+            rows = _resample(rows, interval_ms)
+        opens = rows[:, 0]
+        if "endTime" in params:
+            rows = rows[opens <= int(params["endTime"])]
+            opens = rows[:, 0]
+        if "startTime" in params:
+            rows = rows[opens >= int(params["startTime"])][:limit]
+        else:
+            rows = rows[-limit:]
+        return [
+            [
+                int(r[0]),
+                f"{r[1]:.8f}",
+                f"{r[2]:.8f}",
+                f"{r[3]:.8f}",
+                f"{r[4]:.8f}",
+                f"{r[5]:.8f}",
+                int(r[0]) + interval_ms - 1,
+                f"{r[5] * r[4]:.8f}",
+                100,
+                f"{r[5] / 2:.8f}",
+                f"{r[5] * r[4] / 2:.8f}",
+                "0",
+            ]
+            for r in rows
+        ]
+
+    def _bid_ask(self, market: Market, now_ms: int) -> tuple[Decimal, Decimal]:
+        tick = Decimal(market.tick_size)
+        price = self.candles[market.symbol].price_at(now_ms)
+        bid = _round_to(price * (1 - self.spread / 2), tick)
+        ask = max(_round_to(price * (1 + self.spread / 2), tick), bid)
+        return bid, ask
+
+    def _ticker(self, market: Market) -> dict[str, Any]:
+        now = self.clock.now_ms()
+        series = self.candles[market.symbol]
+        tick = Decimal(market.tick_size)
+        day_ago = now - 24 * HOUR_MS
+        low, high = series.extremes(day_ago, now)
+        first, last = max(series.index_at(day_ago), 0), series.index_at(now)
+        volume = float(series.ohlcv[first : last + 1, 4].sum())
+        bid, ask = self._bid_ask(market, now)
+        last_price = _round_to(series.price_at(now), tick)
+        open_price = _round_to(series.price_at(day_ago), tick)
+        return {
+            "symbol": market.exchange_id,
+            "priceChange": _fmt(last_price - open_price),
+            "priceChangePercent": f"{(last_price / open_price - 1) * 100:.3f}",
+            "weightedAvgPrice": _fmt(last_price),
+            "prevClosePrice": _fmt(open_price),
+            "lastPrice": _fmt(last_price),
+            "lastQty": "0.01000000",
+            "bidPrice": _fmt(bid),
+            "bidQty": "10.00000000",
+            "askPrice": _fmt(ask),
+            "askQty": "10.00000000",
+            "openPrice": _fmt(open_price),
+            "highPrice": _fmt(_round_to(high, tick)),
+            "lowPrice": _fmt(_round_to(low, tick)),
+            "volume": f"{volume:.8f}",
+            "quoteVolume": f"{volume * float(last_price):.8f}",
+            "openTime": day_ago,
+            "closeTime": now,
+            "firstId": 1,
+            "lastId": 1000,
+            "count": 1000,
+        }
+
+    def _ticker_24hr(self, params: Mapping[str, str]) -> Any:
+        if "symbol" in params:
+            return self._ticker(self._market(params))
+        return [self._ticker(market) for market in self.markets.values()]
+
+    def _ticker_price(self, params: Mapping[str, str]) -> Any:
+        def one(market: Market) -> dict[str, str]:
+            return {"symbol": market.exchange_id, "price": f"{self.price(market.symbol):.8f}"}
+
+        if "symbol" in params:
+            return one(self._market(params))
+        return [one(market) for market in self.markets.values()]
+
+    def _book_ticker(self, params: Mapping[str, str]) -> Any:
+        def one(market: Market) -> dict[str, str]:
+            bid, ask = self._bid_ask(market, self.clock.now_ms())
+            return {
+                "symbol": market.exchange_id,
+                "bidPrice": _fmt(bid),
+                "bidQty": "10.00000000",
+                "askPrice": _fmt(ask),
+                "askQty": "10.00000000",
+            }
+
+        if "symbol" in params:
+            return one(self._market(params))
+        return [one(market) for market in self.markets.values()]
+
+    def _depth(self, params: Mapping[str, str]) -> dict[str, Any]:
+        market = self._market(params)
+        limit = min(int(params.get("limit", 100)), 5000)
+        bid, ask = self._bid_ask(market, self.clock.now_ms())
+        tick = Decimal(market.tick_size)
+        step = max(tick, _round_to(float(bid) * 0.0001, tick))
+        # About 50 000 quote units per level: deep enough for any test stake.
+        qty = (Decimal(50_000) / ask).quantize(Decimal(market.step_size), ROUND_DOWN)
+        return {
+            "lastUpdateId": self.clock.now_ms(),
+            "bids": [[_fmt(bid - i * step), _fmt(qty)] for i in range(limit)],
+            "asks": [[_fmt(ask + i * step), _fmt(qty)] for i in range(limit)],
+        }
+
+    # ----------------------------------------------------------------------------- account
+    def _balance(self, asset: str) -> list[Decimal]:
+        return self._balances.setdefault(asset, [Decimal(0), Decimal(0)])
+
+    def _account(self, params: Mapping[str, str]) -> dict[str, Any]:
+        rate = _fmt(self.fee)
+        return {
+            "makerCommission": int(self.fee * 10_000),
+            "takerCommission": int(self.fee * 10_000),
+            "buyerCommission": 0,
+            "sellerCommission": 0,
+            "commissionRates": {"maker": rate, "taker": rate, "buyer": "0", "seller": "0"},
+            "canTrade": True,
+            "canWithdraw": True,
+            "canDeposit": True,
+            "brokered": False,
+            "requireSelfTradePrevention": False,
+            "preventSor": False,
+            "updateTime": self.clock.now_ms(),
+            "accountType": "SPOT",
+            "balances": [
+                {"asset": asset, "free": _fmt(free), "locked": _fmt(locked)}
+                for asset, (free, locked) in sorted(self._balances.items())
+            ],
+            "permissions": ["SPOT"],
+            "uid": 4242,
+        }
+
+    def _currencies(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        markets = self.markets.values()
+        assets = sorted({m.base for m in markets} | {m.quote for m in markets})
+        return [
+            {
+                "coin": asset,
+                "name": asset,
+                "depositAllEnable": True,
+                "withdrawAllEnable": True,
+                "free": "0",
+                "locked": "0",
+                "freeze": "0",
+                "withdrawing": "0",
+                "ipoing": "0",
+                "ipoable": "0",
+                "storage": "0",
+                "isLegalMoney": False,
+                "trading": True,
+                "networkList": [
+                    {
+                        "network": asset,
+                        "coin": asset,
+                        "withdrawIntegerMultiple": "0.00000001",
+                        "isDefault": True,
+                        "depositEnable": True,
+                        "withdrawEnable": True,
+                        "depositDesc": "",
+                        "withdrawDesc": "",
+                        "name": asset,
+                        "resetAddressStatus": False,
+                        "withdrawFee": "0.0001",
+                        "withdrawMin": "0.001",
+                        "withdrawMax": "10000",
+                        "minConfirm": 1,
+                        "unLockConfirm": 1,
+                        "sameAddress": False,
+                        "busy": False,
+                    }
+                ],
+            }
+            for asset in assets
+        ]
+
+    def _trade_fees(self, params: Mapping[str, str]) -> list[dict[str, str]]:
+        return [
+            {
+                "symbol": m.exchange_id,
+                "makerCommission": _fmt(self.fee),
+                "takerCommission": _fmt(self.fee),
+            }
+            for m in self.markets.values()
+        ]
+
+    # ----------------------------------------------------------------------------- orders
+    def _create_order(self, params: Mapping[str, str]) -> dict[str, Any]:
+        market = self._market(params)
+        now = self.clock.now_ms()
+        side = params.get("side", "").upper()
+        kind = params.get("type", "").upper()
+        if side not in ("BUY", "SELL"):
+            raise ExchangeError(400, -1117, "Invalid side.")
+        if kind not in ("LIMIT", "LIMIT_MAKER", "MARKET"):
+            raise ExchangeError(400, -1116, "Invalid orderType.")
+        bid, ask = self._bid_ask(market, now)
+        touch = ask if side == "BUY" else bid
+        step, tick = Decimal(market.step_size), Decimal(market.tick_size)
+        if "quantity" in params:
+            quantity = Decimal(params["quantity"])
+        elif kind == "MARKET" and "quoteOrderQty" in params:
+            quantity = (Decimal(params["quoteOrderQty"]) / touch).quantize(step, ROUND_DOWN)
+        else:
+            raise ExchangeError(400, -1102, "Mandatory parameter 'quantity' was not sent.")
+        price = Decimal(params["price"]) if kind != "MARKET" else touch
+        if kind != "MARKET" and "price" not in params:
+            raise ExchangeError(400, -1102, "Mandatory parameter 'price' was not sent.")
+        if quantity < step or quantity % step:
+            raise ExchangeError(400, -1013, "Filter failure: LOT_SIZE")
+        if price <= 0 or price % tick:
+            raise ExchangeError(400, -1013, "Filter failure: PRICE_FILTER")
+        if quantity * price < Decimal(market.min_notional):
+            raise ExchangeError(400, -1013, "Filter failure: NOTIONAL")
+        marketable = kind == "MARKET" or (price >= ask if side == "BUY" else price <= bid)
+        if kind == "LIMIT_MAKER" and marketable:
+            raise ExchangeError(400, -2010, "Order would immediately match and take.")
+        # Funds are checked and locked at the order price; a taker fill may come out cheaper.
+        pay_asset, pay = (
+            (market.quote, quantity * price) if side == "BUY" else (market.base, quantity)
+        )
+        wallet = self._balance(pay_asset)
+        if wallet[0] < pay:
+            raise ExchangeError(
+                400, -2010, "Account has insufficient balance for requested action."
+            )
+        wallet[0] -= pay
+        wallet[1] += pay
+        self._next_order_id += 1
+        order = ExchangeOrder(
+            order_id=self._next_order_id,
+            client_order_id=params.get("newClientOrderId") or f"replay{self._next_order_id}",
+            market=market,
+            side=side,
+            type=kind,
+            time_in_force=params.get("timeInForce", "GTC") if kind == "LIMIT" else "GTC",
+            price=price if kind != "MARKET" else Decimal(0),
+            quantity=quantity,
+            created_ms=now,
+            checked_ms=now,
+        )
+        self._orders[order.order_id] = order
+        if marketable:
+            self._fill(order, touch, now, maker=False, locked=pay)
+        elif order.time_in_force in ("IOC", "FOK"):
+            self._release(order)
+            order.status = "EXPIRED"
+            order.updated_ms = now
+        answer = order.as_binance()
+        answer.pop("time")
+        answer["transactTime"] = now
+        answer["fills"] = list(order.fills)
+        return answer
+
+    def _fill(
+        self, order: ExchangeOrder, price: Decimal, now_ms: int, *, maker: bool, locked: Decimal
+    ) -> None:
+        market = order.market
+        qty, cost = order.quantity, order.quantity * price
+        base, quote = self._balance(market.base), self._balance(market.quote)
+        if order.side == "BUY":
+            quote[1] -= locked
+            quote[0] += locked - cost
+            commission, asset = (qty * self.fee).quantize(Decimal("1e-8")), market.base
+            base[0] += qty - commission
+        else:
+            base[1] -= locked
+            commission = (cost * self.fee).quantize(Decimal("1e-8"))
+            asset = market.quote
+            quote[0] += cost - commission
+        self._next_trade_id += 1
+        fill = {
+            "price": _fmt(price),
+            "qty": _fmt(qty),
+            "commission": _fmt(commission),
+            "commissionAsset": asset,
+            "tradeId": self._next_trade_id,
+        }
+        order.fills.append(fill)
+        order.executed, order.quote_executed = qty, cost
+        order.status, order.updated_ms = "FILLED", now_ms
+        self._trades.append(
+            {
+                "symbol": market.exchange_id,
+                "id": self._next_trade_id,
+                "orderId": order.order_id,
+                "orderListId": -1,
+                "price": _fmt(price),
+                "qty": _fmt(qty),
+                "quoteQty": _fmt(cost),
+                "commission": _fmt(commission),
+                "commissionAsset": asset,
+                "time": now_ms,
+                "isBuyer": order.side == "BUY",
+                "isMaker": maker,
+                "isBestMatch": True,
+            }
+        )
+
+    def _locked_by(self, order: ExchangeOrder) -> Decimal:
+        return order.quantity * order.price if order.side == "BUY" else order.quantity
+
+    def _release(self, order: ExchangeOrder) -> None:
+        asset = order.market.quote if order.side == "BUY" else order.market.base
+        wallet, locked = self._balance(asset), self._locked_by(order)
+        wallet[1] -= locked
+        wallet[0] += locked
+
+    def _match_orders(self, now_ms: int) -> None:
+        """Fill resting limit orders whose price the path touched since they were last checked."""
+        for order in self._orders.values():
+            if not order.is_open or now_ms <= order.checked_ms:
+                continue
+            low, high = self.candles[order.market.symbol].extremes(order.checked_ms, now_ms)
+            order.checked_ms = now_ms
+            crossed = low <= order.price if order.side == "BUY" else high >= order.price
+            if crossed:
+                self._fill(order, order.price, now_ms, maker=True, locked=self._locked_by(order))
+
+    def _find_order(self, params: Mapping[str, str]) -> ExchangeOrder:
+        market = self._market(params)
+        order: ExchangeOrder | None = None
+        if "orderId" in params:
+            order = self._orders.get(int(params["orderId"]))
+        elif "origClientOrderId" in params:
+            order = next(
+                (
+                    o
+                    for o in self._orders.values()
+                    if o.client_order_id == params["origClientOrderId"]
+                ),
+                None,
+            )
+        if order is None or order.market != market:
+            raise ExchangeError(400, -2013, "Order does not exist.")
+        return order
+
+    def _get_order(self, params: Mapping[str, str]) -> dict[str, Any]:
+        return self._find_order(params).as_binance()
+
+    def _cancel_order(self, params: Mapping[str, str]) -> dict[str, Any]:
+        try:
+            order = self._find_order(params)
+        except ExchangeError as exc:
+            raise ExchangeError(400, -2011, "Unknown order sent.") from exc
+        if not order.is_open:
+            raise ExchangeError(400, -2011, "Unknown order sent.")
+        self._release(order)
+        order.status, order.updated_ms = "CANCELED", self.clock.now_ms()
+        answer = order.as_binance()
+        answer["origClientOrderId"] = order.client_order_id
+        answer["transactTime"] = order.updated_ms
+        return answer
+
+    def _open_orders(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        market = self._market(params) if "symbol" in params else None
+        return [
+            o.as_binance()
+            for o in self._orders.values()
+            if o.is_open and (market is None or o.market == market)
+        ]
+
+    def _all_orders(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        market = self._market(params)
+        orders = [o for o in self._orders.values() if o.market == market]
+        if "orderId" in params:
+            orders = [o for o in orders if o.order_id >= int(params["orderId"])]
+        if "startTime" in params:
+            orders = [o for o in orders if o.created_ms >= int(params["startTime"])]
+        if "endTime" in params:
+            orders = [o for o in orders if o.created_ms <= int(params["endTime"])]
+        return [o.as_binance() for o in orders[: min(int(params.get("limit", 500)), 1000)]]
+
+    def _my_trades(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        market = self._market(params)
+        trades = [t for t in self._trades if t["symbol"] == market.exchange_id]
+        if "orderId" in params:
+            trades = [t for t in trades if t["orderId"] == int(params["orderId"])]
+        if "fromId" in params:
+            trades = [t for t in trades if t["id"] >= int(params["fromId"])]
+        if "startTime" in params:
+            trades = [t for t in trades if t["time"] >= int(params["startTime"])]
+        if "endTime" in params:
+            trades = [t for t in trades if t["time"] <= int(params["endTime"])]
+        return trades[: min(int(params.get("limit", 500)), 1000)]
+
+
+def _resample(rows: np.ndarray, interval_ms: int) -> np.ndarray:
+    """Aggregate native [open_ms, o, h, l, c, v] rows into ``interval_ms`` buckets."""
+    buckets = (rows[:, 0].astype(np.int64) // interval_ms) * interval_ms
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    ends = np.r_[starts[1:], len(rows)] - 1
+    return np.column_stack(
+        [
+            buckets[starts].astype(np.float64),
+            rows[starts, 1],
+            np.maximum.reduceat(rows[:, 2], starts),
+            np.minimum.reduceat(rows[:, 3], starts),
+            rows[ends, 4],
+            np.add.reduceat(rows[:, 5], starts),
+        ]
+    )
+
+
+_CCXT_URLS: dict[str, Any] = {}
+
+
+def _ccxt_binance_api_urls() -> dict[str, Any]:
+    """ccxt.pro's binance ``urls["api"]`` (REST sections plus websockets), read once."""
+    if not _CCXT_URLS:
+        import ccxt.pro
+
+        _CCXT_URLS.update(ccxt.pro.binance().describe()["urls"]["api"])
+    return _CCXT_URLS
+
+
+def _rewrite_hosts(urls: Mapping[str, Any], base: str) -> dict[str, Any]:
+    """Replace scheme and host of every URL (nested dicts too) with ``base``, keeping paths."""
+    rewritten: dict[str, Any] = {}
+    for key, value in urls.items():
+        if isinstance(value, Mapping):
+            rewritten[key] = _rewrite_hosts(value, base)
+        elif isinstance(value, str) and "://" in value:
+            path = urlsplit(value).path
+            scheme_base = base.replace("http://", "ws://") if value.startswith("ws") else base
+            rewritten[key] = scheme_base + path
+        else:
+            rewritten[key] = value
+    return rewritten
