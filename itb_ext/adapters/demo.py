@@ -61,6 +61,23 @@ def _feature_seconds(setup: ITBSetup, candles: pd.DataFrame) -> float:
     return time.perf_counter() - start
 
 
+REPORT_DIR = ROOT / "demo_output" / "report"
+
+
+def write_demo_report(results_dir: Path) -> float:
+    """Write the walk-forward report of the demo's backtest; print where, and its headline."""
+    from itb_ext.adapters.report import walk_forward_report
+
+    start = time.perf_counter()
+    report, files = walk_forward_report(
+        CONFIG, USER_DATA, REPORT_DIR, datadir=DATADIR, backtest_results=results_dir
+    )
+    overall = report.quality[report.quality["window"] == "all"]
+    print(f"\n== Walk-forward report: {files.html} (opens offline), summary {files.text}")
+    print(f"mean out-of-sample AUC over {len(overall)} models: {overall['auc'].mean():.3f}")
+    return time.perf_counter() - start
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--timerange", default=DEFAULT_TIMERANGE, help="backtest period")
@@ -118,10 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     risk_work = results_dir / "risk-comparison"
     risk_work.mkdir(parents=True, exist_ok=True)
     print_risk_comparison(CONFIG, USER_DATA, DATADIR, args.timerange, risk_work, config["fee"])
+    report_seconds = write_demo_report(results_dir)
     print("\n== Stage times")
     print(f"feature build (all pairs, full history): {feature_seconds:8.2f} s")
     print(f"model training ({trainings} trainings):  {training_seconds:8.2f} s")
     print(f"FreqTrade backtest process, total:      {backtest_seconds:8.2f} s")
+    print(f"walk-forward report:                    {report_seconds:8.2f} s")
     print(f"FreqTrade log: {log_file}")
     return 0
 

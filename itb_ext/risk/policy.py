@@ -15,7 +15,8 @@ import pandas as pd
 
 from itb_ext.config.risk import RiskConfig
 from itb_ext.risk.indicators import ATR_COLUMN, HIGH_VOL_COLUMN, risk_indicators
-from itb_ext.risk.limits import daily_loss_exceeded, protection_list
+from itb_ext.risk.limits import protection_list
+from itb_ext.risk.rules import EntryContext, entry_refusal
 from itb_ext.risk.sizing import stake_amount, stake_fraction
 from itb_ext.risk.slippage import Side, slipped_price
 from itb_ext.risk.stops import regime_factors, stop_distance, stop_price
@@ -116,9 +117,11 @@ class RiskPolicy:
         ratio = level / current_rate - 1 if is_short else 1 - level / current_rate
         return -max(ratio, 0.0)
 
-    def entry_allowed(self, profits_today: Sequence[float], equity: float) -> bool:
-        """False once the UTC day's closed trades lost the daily loss limit."""
-        return not daily_loss_exceeded(profits_today, equity, self.cfg.protections.daily_loss_limit)
+    def entry_refusal(self, context: EntryContext) -> str | None:
+        """Why a new entry is refused by the registered entry rules, or None (allowed)."""
+        if not self.cfg.enabled:
+            return None
+        return entry_refusal(self.cfg, context)
 
     def protections(self) -> list[dict[str, Any]]:
         """FreqTrade protection entries for the strategy's ``protections`` property."""

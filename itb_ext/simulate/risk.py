@@ -25,6 +25,7 @@ from itb_ext.errors import DataError
 from itb_ext.frames import require_columns
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.report import closed_trade_drawdown
+from itb_ext.risk.rules import EntryContext
 from itb_ext.risk.slippage import slipped_price
 from itb_ext.risk.stops import ratchet
 
@@ -140,7 +141,13 @@ def simulate_with_risk(
         if position is None and buys[i - 1]:
             equity = tradable_ratio * (wallet + realised)
             today = [t.profit_abs for t in trades if days[t.exit_row] == days[i]]
-            if not on or policy.entry_allowed(today, wallet + realised):
+            context = EntryContext(
+                time=pd.Timestamp(rows["date"].iloc[i]).to_pydatetime(),
+                equity=equity,
+                profits_today=tuple(today),
+                candle=prev,
+            )
+            if policy.entry_refusal(context) is None:
                 price = slipped_price(opens[i], "buy", bps, high=highs[i])
                 if on:
                     excess = None if score_excess is None else float(score_excess[i - 1])

@@ -217,4 +217,8 @@ def test_freqtrade_and_the_risk_simulation_agree_on_the_same_predictions(backtes
         assert bars["date"][ours.entry_row] == pd.Timestamp(theirs["open_date"])
         assert bars["date"][ours.exit_row] == pd.Timestamp(theirs["close_date"])
     freqtrade_return = sum(t["profit_abs"] for t in freqtrade) / WALLET
+    print(
+        f"{len(freqtrade)} trades; total return FreqTrade {freqtrade_return:.6%}, "
+        f"simulation {simulated.total_return:.6%}"
+    )
     assert simulated.total_return == pytest.approx(freqtrade_return, abs=0.0005)

@@ -38,6 +38,7 @@ from itb_ext.risk.kill_switch import (
 )
 from itb_ext.risk.limits import utc_day_start
 from itb_ext.risk.policy import RiskPolicy
+from itb_ext.risk.rules import EntryContext
 from itb_ext.risk.twap import next_child_stake, twap_schedule
 from itb_ext.topology import producer_scores, producer_state, topology_of
 from itb_ext.walk_forward import BUY_LEVEL, SELL_LEVEL, signals_at_levels
@@ -431,7 +432,7 @@ class ITBStrategy(IStrategy):
         side: str,
         **kwargs: Any,
     ) -> bool:
-        return self._halt is None and self._daily_loss_allows_entry(current_time)
+        return self._halt is None and self._risk_allows_entry(pair, current_time)
 
     def custom_exit(
         self,
@@ -515,7 +516,7 @@ class ITBStrategy(IStrategy):
         if self.use_custom_stoploss and cfg.stop is not None:
             # The static stop is the widest the ATR stop may be; it also guards a missing ATR.
             self.stoploss = -cfg.stop.max_distance
-        self._daily_halt_told: datetime | None = None
+        self._entry_refusals_told: dict[str, datetime] = {}
 
     @property
     def protections(self) -> list[dict[str, Any]]:  # type: ignore[override]
@@ -585,24 +586,27 @@ class ITBStrategy(IStrategy):
             is_short=trade.is_short,
         )
 
-    def _daily_loss_allows_entry(self, current_time: datetime) -> bool:
-        """False for the rest of the UTC day once its closed trades lost the daily limit."""
+    def _risk_allows_entry(self, pair: str, current_time: datetime) -> bool:
+        """Run the entry rules of ``itb.risk`` (the daily loss limit, ...); say why once a day."""
         if not self.risk.cfg.enabled:
             return True
         day = utc_day_start(current_time)
         # FreqTrade filters close_date > argument; a trade closed at midnight belongs to the day.
         closed = Trade.get_trades_proxy(is_open=False, close_date=day - timedelta(seconds=1))
         today = [t for t in closed if t.close_date_utc is not None and t.close_date_utc >= day]
-        equity = self.wallets.get_total_stake_amount() if self.wallets else 0.0
-        if self.risk.entry_allowed([float(t.close_profit_abs or 0.0) for t in today], equity):
-            return True
-        if self._daily_halt_told != day:
-            self._daily_halt_told = day
-            limit = self.risk.cfg.protections.daily_loss_limit
-            message = (
-                f"ITB: daily loss limit ({limit:.1%} of equity) reached; "
-                f"no entries until {day.date()} ends (UTC)."
+        reason = self.risk.entry_refusal(
+            EntryContext(
+                time=current_time,
+                equity=self.wallets.get_total_stake_amount() if self.wallets else 0.0,
+                profits_today=tuple(float(t.close_profit_abs or 0.0) for t in today),
+                candle=self._last_candle(pair),
             )
+        )
+        if reason is None:
+            return True
+        if self._entry_refusals_told.get(reason) != day:
+            self._entry_refusals_told[reason] = day
+            message = f"ITB: {reason}."
             logger.warning(message)
             if self._is_trading():
                 self.dp.send_msg(message, always_send=True)
