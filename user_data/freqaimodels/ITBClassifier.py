@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from freqtrade.strategy import IStrategy
 
+from itb_ext.adapters.freqai_charts import missing_chart_predictions
 from itb_ext.algorithms import ScoreModels, train_score_models
 from itb_ext.errors import ITBError
 from itb_ext.freqai_setup import ITBSetup
@@ -87,6 +89,13 @@ class ITBClassifier(BaseClassifierModel):
             last = dk.backtesting_timeranges[-1].copy()
             last.stopts += timeframe_to_seconds(self.config["timeframe"])
             dk.backtesting_timeranges[-1] = last
+        if self.config.get("runmode") in (RunMode.WEBSERVER, RunMode.PLOT):
+            # Charts load no training window: stop before training on the few candles they hold.
+            problem = missing_chart_predictions(
+                dk, dataframe, metadata["pair"], self.config, strategy.startup_candle_count
+            )
+            if problem:
+                raise OperationalException(problem)
         return super().start_backtesting(dataframe, metadata, dk, strategy)
 
     def train(
