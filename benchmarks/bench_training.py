@@ -61,10 +61,7 @@ def main() -> None:
             print(
                 f"{tf:>3} {days:>5} {rows:>7} {fitted:>11} {timings[0]:>9.1f} {timings[1]:>11.1f}"
             )
-    print(
-        f"peak memory: {peak_memory_mb():.0f} MB (this process), "
-        f"{peak_memory_mb(children=True):.0f} MB (largest worker)"
-    )
+    print(f"peak memory: {peak_memory_mb():.0f} MB (this process; workers not counted)")
 
 
 if __name__ == "__main__":

@@ -48,14 +48,6 @@ def write_inputs(folder: Path, timerange: str) -> tuple[Path, Path, Path]:
         "dataformat_ohlcv": "feather",
         "entry_pricing": {"price_side": "same", "use_order_book": False},
         "exit_pricing": {"price_side": "same", "use_order_book": False},
-        # config.json's API section needs credentials even when the API is off
-        "api_server": {
-            "enabled": False,
-            "username": "bench",
-            "password": "bench-password",
-            "jwt_secret_key": "bench-jwt-secret-0123456789abcdef",
-            "ws_token": "bench-ws-token",
-        },
         "telegram": {"enabled": False},
         "freqai": {"identifier": f"bench-5m-{timerange}"},
     }

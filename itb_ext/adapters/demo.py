@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.adapters.risk_demo import print_risk_comparison
 from itb_ext.evaluation import buy_and_hold, model_quality, read_backtest_predictions
 from itb_ext.freqai_setup import ITBSetup
@@ -36,26 +37,7 @@ def _load_config(path: Path) -> dict:
 
 def _run_backtest(timerange: str, log_file: Path, results_dir: Path) -> tuple[int, float]:
     """Run FreqTrade's backtesting offline in a child process; its report goes to our stdout."""
-    argv = [
-        sys.executable,
-        "-m",
-        "itb_ext.adapters.offline",
-        "backtesting",
-        "--config",
-        str(CONFIG),
-        "--userdir",
-        str(USER_DATA),
-        "--datadir",
-        str(DATADIR),
-        "--timerange",
-        timerange,
-        "--export",
-        "trades",
-        "--backtest-directory",
-        str(results_dir),
-        "--logfile",
-        str(log_file),
-    ]
+    argv = offline_backtest_argv(CONFIG, USER_DATA, DATADIR, timerange, results_dir, log_file)
     start = time.perf_counter()
     # FreqTrade's log goes to the log file; only its report is shown here.
     result = subprocess.run(argv, cwd=ROOT, check=False, stderr=subprocess.DEVNULL)
@@ -76,6 +58,23 @@ def _candles(pair: str, timeframe: str) -> pd.DataFrame:
 def _feature_seconds(setup: ITBSetup, candles: pd.DataFrame) -> float:
     start = time.perf_counter()
     setup.feature_frame(candles)
+    return time.perf_counter() - start
+
+
+REPORT_DIR = ROOT / "demo_output" / "report"
+
+
+def write_demo_report(results_dir: Path) -> float:
+    """Write the walk-forward report of the demo's backtest; print where, and its headline."""
+    from itb_ext.adapters.report import walk_forward_report
+
+    start = time.perf_counter()
+    report, files = walk_forward_report(
+        CONFIG, USER_DATA, REPORT_DIR, datadir=DATADIR, backtest_results=results_dir
+    )
+    overall = report.quality[report.quality["window"] == "all"]
+    print(f"\n== Walk-forward report: {files.html} (opens offline), summary {files.text}")
+    print(f"mean out-of-sample AUC over {len(overall)} models: {overall['auc'].mean():.3f}")
     return time.perf_counter() - start
 
 
@@ -136,10 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     risk_work = results_dir / "risk-comparison"
     risk_work.mkdir(parents=True, exist_ok=True)
     print_risk_comparison(CONFIG, USER_DATA, DATADIR, args.timerange, risk_work, config["fee"])
+    report_seconds = write_demo_report(results_dir)
     print("\n== Stage times")
     print(f"feature build (all pairs, full history): {feature_seconds:8.2f} s")
     print(f"model training ({trainings} trainings):  {training_seconds:8.2f} s")
     print(f"FreqTrade backtest process, total:      {backtest_seconds:8.2f} s")
+    print(f"walk-forward report:                    {report_seconds:8.2f} s")
     print(f"FreqTrade log: {log_file}")
     return 0
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.risk.report import closed_trade_drawdown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,26 +62,8 @@ def _backtest(
     pairs: Sequence[str] = (),
 ) -> dict[str, Any]:
     results.mkdir(parents=True, exist_ok=True)
-    argv = [
-        sys.executable,
-        "-m",
-        "itb_ext.adapters.offline",
-        "backtesting",
-        "--config",
-        str(config),
-        "--userdir",
-        str(userdir),
-        "--datadir",
-        str(datadir),
-        "--timerange",
-        timerange,
-        "--export",
-        "trades",
-        "--backtest-directory",
-        str(results),
-        "--logfile",
-        str(results / "backtest.log"),
-    ]
+    log_file = results / "backtest.log"
+    argv = offline_backtest_argv(config, userdir, datadir, timerange, results, log_file)
     if pairs:
         argv += ["--pairs", *pairs]
     done = subprocess.run(argv, cwd=ROOT, check=False, capture_output=True, text=True)
