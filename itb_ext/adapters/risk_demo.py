@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
