@@ -32,6 +32,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_compute.py
 	$(PY) benchmarks/bench_grid_search.py
+	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_fast_svc.py
+	$(PY) benchmarks/bench_live_analysis.py
+	$(PY) benchmarks/bench_walk_forward_5m.py
 
 clean:
 	rm -rf $(VENV) demo_output user_data/models user_data/backtest_results

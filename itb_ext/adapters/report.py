@@ -18,6 +18,7 @@ from itb_ext.report.stored import (
     read_backtest_result,
     read_stored_models,
     read_window_predictions,
+    write_importance_cache,
 )
 
 
@@ -40,6 +41,22 @@ def _candles(datadir: Path, pair: str, timeframe: str) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"{path}: no candles for {pair} {timeframe}")
     return fill_missing_candles(pd.read_feather(path), timeframe)
+
+
+def _keep_importance(report: Report, data: Sequence[PairData], seed: int) -> None:
+    # Permuting every feature of every window costs a minute on a year of 1h candles; the
+    # numbers of a model never change, so the next report reads them back.
+    for pair_data in data:
+        for model in pair_data.models:
+            if model.importance is not None or model.folder is None:
+                continue
+            rows = report.importance[
+                (report.importance["pair"] == pair_data.pair)
+                & (report.importance["window"] == model.window.strftime("%Y-%m-%d"))
+            ]
+            if not rows.empty:
+                drops = pd.Series(rows["auc_drop"].to_numpy(), index=rows["model_feature"])
+                write_importance_cache(model.folder, drops, seed)
 
 
 def walk_forward_report(
@@ -80,11 +97,12 @@ def walk_forward_report(
             pair=pair,
             candles=_candles(datadir, pair, timeframe),
             predictions=read_window_predictions(model_dir, pair),
-            models=read_stored_models(model_dir, pair),
+            models=read_stored_models(model_dir, pair, setup.seed),
         )
         for pair in whitelist
     ]
     fee = float(config.get("fee") or (backtest.fee if backtest and backtest.fee else 0.001))
     report = build_report(setup, data, backtest, fee)
+    _keep_importance(report, data, setup.seed)
     title = f"Walk-forward report: {identifier}, {', '.join(whitelist)} {timeframe}"
     return report, write_report(report, out, title)

@@ -4,7 +4,8 @@ An exact RBF SVC's fit time grows about as rows^1.8 (minutes per model on a year
 candles). ``svc_fast`` maps the features onto ``n_components`` RBF kernel features fitted on a
 random sample of the rows (Nyström's method, which approximates the same kernel, with the same
 ``gamma`` as ``SVC``) and fits a linear SVM there: fit time grows about linearly with the rows.
-Probabilities are Platt-scaled the same way as ``svc``'s.
+Probabilities are Platt-scaled the same way as ``svc``'s; the kernel features are fitted once
+on the window's features (no labels), the folds of the scaling only refit the linear SVM.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ SVC_FAST_TRAIN_KEYS = frozenset({"C", "gamma", "n_components", "class_weight", "
 
 
 class NystroemSVC(ClassifierMixin, BaseEstimator):
-    """Linear SVM on a Nyström approximation of the RBF kernel.
+    """Linear SVM on a Nyström approximation of the RBF kernel, with Platt-scaled probabilities.
 
     :param C: the SVM's regularisation (as ``SVC``'s, for a squared hinge loss).
     :param gamma: the RBF kernel's width: ``"scale"`` (``SVC``'s default,
@@ -59,6 +60,7 @@ class NystroemSVC(ClassifierMixin, BaseEstimator):
         return float(self.gamma)
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> NystroemSVC:
+        from sklearn.calibration import CalibratedClassifierCV
         from sklearn.kernel_approximation import Nystroem
         from sklearn.svm import LinearSVC
 
@@ -69,19 +71,22 @@ class NystroemSVC(ClassifierMixin, BaseEstimator):
             n_components=min(int(self.n_components), len(X)),
             random_state=self.random_state,
         ).fit(X)
-        self.svm_ = LinearSVC(
+        svm = LinearSVC(
             C=self.C,
             class_weight=self.class_weight,
             max_iter=self.max_iter,
             tol=self.tol,
             random_state=self.random_state,
-            dual="auto",
-        ).fit(self.kernel_.transform(X), y)
+            dual=True,
+        )
+        # Platt scaling on out-of-fold decision values, as for ``svc``.
+        self.svm_ = CalibratedClassifierCV(svm, method="sigmoid", cv=5, ensemble=False)
+        self.svm_.fit(self.kernel_.transform(X), y)
         self.classes_ = self.svm_.classes_
         return self
 
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
-        values: np.ndarray = self.svm_.decision_function(self.kernel_.transform(X))
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        values: np.ndarray = self.svm_.predict_proba(self.kernel_.transform(X))
         return values
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -137,7 +137,7 @@ def _levels(setup: ITBSetup, data: PairData) -> pd.DataFrame:
 
 def _importance(setup: ITBSetup, data: PairData, label_of: dict[str, str]) -> pd.DataFrame:
     if not data.models:
-        return pd.DataFrame(columns=["pair", "window", "feature", "auc_drop"])
+        return pd.DataFrame(columns=["pair", "window", "feature", "auc_drop", "model_feature"])
     candles = data.candles.assign(date=pd.to_datetime(data.candles["date"], utc=True))
     # Features are causal: recomputing them on the full history gives the values the backtest
     # fed the model.
@@ -157,7 +157,10 @@ def _importance(setup: ITBSetup, data: PairData, label_of: dict[str, str]) -> pd
         y = {c: labels.reindex(X.index)[lb].astype(bool).to_numpy() for c, lb in label_of.items()}
         if len(X) < 10:
             continue
-        drops = permutation_importance(model.predict, X, y, seed=setup.seed)
+        if model.importance is not None:
+            drops = model.importance
+        else:
+            drops = permutation_importance(model.predict, X, y, seed=setup.seed)
         for feature, drop in drops.items():
             rows.append(
                 {
@@ -165,9 +168,10 @@ def _importance(setup: ITBSetup, data: PairData, label_of: dict[str, str]) -> pd
                     "window": _window_name(model.window),
                     "feature": str(feature).removeprefix("%-"),
                     "auc_drop": float(drop),
+                    "model_feature": str(feature),
                 }
             )
-    return pd.DataFrame(rows, columns=["pair", "window", "feature", "auc_drop"])
+    return pd.DataFrame(rows, columns=["pair", "window", "feature", "auc_drop", "model_feature"])
 
 
 def _equity(

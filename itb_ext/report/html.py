@@ -212,6 +212,10 @@ def _write_atomically(path: Path, text: str) -> None:
     os.close(fd)
     try:
         Path(tmp).write_text(text, encoding="utf-8")
+        # mkstemp's private mode would hide the report from the user's other programs
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

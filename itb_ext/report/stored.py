@@ -57,17 +57,23 @@ class StoredModel:
     :param window: start of the window the model predicts.
     :param features: FreqAI feature names (``%-...``) in the model's order.
     :param predict: raw ``%-`` features -> probability columns (FreqAI's scaling applied).
+    :param folder: where FreqAI keeps the window's model.
+    :param importance: permutation importance computed by an earlier report (None: compute).
     """
 
     window: pd.Timestamp
     features: list[str]
     predict: Callable[[pd.DataFrame], pd.DataFrame]
+    folder: Path | None = None
+    importance: pd.Series | None = None
 
 
-def read_stored_models(model_dir: Path, pair: str) -> list[StoredModel]:
+def read_stored_models(model_dir: Path, pair: str, seed: int = 0) -> list[StoredModel]:
     """The models FreqAI kept per window (``save_backtest_models: true``), oldest first.
 
     Empty when the backtest did not keep its models.
+
+    :param seed: seed of the permutation importance an earlier report may have kept.
     """
     models = []
     prefix = f"sub-train-{pair.split('/')[0].upper()}_"
@@ -83,8 +89,38 @@ def read_stored_models(model_dir: Path, pair: str) -> list[StoredModel]:
         with pipeline_file.open("rb") as fp:
             pipeline = pickle.load(fp)
         window = pd.Timestamp(int(folder.name[len(prefix) :]), unit="s", tz="UTC")
-        models.append(StoredModel(window, list(model.features), _predictor(model, pipeline)))
+        models.append(
+            StoredModel(
+                window,
+                list(model.features),
+                _predictor(model, pipeline),
+                folder,
+                _cached_importance(folder / IMPORTANCE_FILE, model_file, seed),
+            )
+        )
     return models
+
+
+IMPORTANCE_FILE = "itb_importance.json"
+
+
+def _cached_importance(path: Path, model_file: Path, seed: int) -> pd.Series | None:
+    # Valid only for this very model and seed: a retrained window writes a newer model file.
+    if not path.is_file() or path.stat().st_mtime < model_file.stat().st_mtime:
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except ValueError:
+        return None
+    if record.get("seed") != seed:
+        return None
+    return pd.Series(record["auc_drop"], dtype="float64")
+
+
+def write_importance_cache(folder: Path, importance: pd.Series, seed: int) -> None:
+    """Keep a window's permutation importance beside its model for the next report."""
+    record = {"seed": seed, "auc_drop": {str(k): float(v) for k, v in importance.items()}}
+    (folder / IMPORTANCE_FILE).write_text(json.dumps(record, indent=1))
 
 
 def _predictor(model: Any, pipeline: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:

@@ -173,6 +173,18 @@ def test_report_lists_importance_per_window(report: Path) -> None:
     assert "no stored models" not in text
 
 
+def test_a_second_report_reads_the_kept_importance_back(backtest: Run, report: Path) -> None:
+    kept = sorted((backtest.userdir / "models" / "itb-report").glob("*/itb_importance.json"))
+    assert len(kept) == 2
+    for path in kept:
+        path.write_text(path.read_text().replace('"auc_drop": {', '"auc_drop": {"%-x": 9.5,', 1))
+    again = backtest.userdir.parent / "report-again"
+    done = itb_report(backtest.userdir.parent / "config.json", backtest.userdir, again)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # the planted value can only come from the kept files
+    assert re.search(r"^x\s+9\.500$", (again / "report.txt").read_text(), re.MULTILINE)
+
+
 def test_chromium_draws_every_figure_offline(report: Path) -> None:
     page = report / "report.html"
     source = page.read_text()

@@ -53,7 +53,7 @@ def load(config: Path, runmode: RunMode, **args: Any) -> tuple[dict[str, Any], A
 
 
 @pytest.mark.parametrize("runmode", [RunMode.BACKTEST, RunMode.HYPEROPT])
-@pytest.mark.parametrize("name", ["config.json", "config.demo.json", "config.consumer.json"])
+@pytest.mark.parametrize("name", sorted(p.name for p in USER_DATA.glob("config*.json")))
 def test_shipped_configs_need_no_credentials_for_research(
     clean_env: pytest.MonkeyPatch, name: str, runmode: RunMode
 ) -> None:
@@ -73,3 +73,35 @@ def test_the_environment_switches_the_api_server_on(clean_env: pytest.MonkeyPatc
         api["username"] == "trader"
         and api["jwt_secret_key"] == CREDENTIALS["FREQTRADE__API_SERVER__JWT_SECRET_KEY"]
     )
+
+
+def test_futures_example_shorts_on_the_sell_level(clean_env: pytest.MonkeyPatch) -> None:
+    import numpy as np
+    import pandas as pd
+
+    config, strategy = load(USER_DATA / "config.futures.example.json", RunMode.BACKTEST)
+    assert config["trading_mode"] == "futures" and config["margin_mode"] == "isolated"
+    assert config["exchange"]["pair_whitelist"] == ["BTC/USDT:USDT"]
+    assert config["freqai"]["identifier"] == "itb-sample-1h-futures"
+    assert config["freqai"]["train_period_days"] == 365  # the rest comes from config.json
+    assert strategy.can_short is True
+    # up/down scores of every algorithm: +0.5, 0 and -0.5 around the +-0.08 levels
+    up = np.array([0.75, 0.5, 0.25])
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2025-01-01", periods=3, freq="1h", tz="UTC"),
+            "open": 100.0,
+            "high": 101.0,
+            "low": 99.0,
+            "close": 100.0,
+            "volume": 1.0,
+            "do_predict": 1,
+            **{c: up if c.startswith("high") else 1 - up for c in strategy.itb.score_columns},
+        }
+    )
+    from freqtrade.data.dataprovider import DataProvider
+
+    strategy.dp = DataProvider(config, None)  # as the backtest wires it
+    entries = strategy.populate_entry_trend(frame.copy(), {"pair": "BTC/USDT:USDT"})
+    assert entries["enter_long"].fillna(0).tolist() == [1, 0, 0]
+    assert entries["enter_short"].fillna(0).tolist() == [0, 0, 1]

@@ -52,7 +52,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def webserver(
     tmp_path_factory: pytest.TempPathFactory, freqtrade_installed: None
-) -> Iterator[tuple[int, Path]]:
+) -> Iterator[tuple[int, Path, Path]]:
     folder = tmp_path_factory.mktemp("charts")
     userdir = make_userdir(folder)
     config = write_config(
@@ -109,7 +109,7 @@ def webserver(
                 assert server.poll() is None, "webserver exited"
                 assert time.monotonic() < deadline, "webserver did not answer"
                 time.sleep(1)
-        yield port, userdir
+        yield port, userdir, config
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -138,9 +138,9 @@ def chart(port: int, timerange: str) -> Any:
 
 @slow
 def test_a_backtested_timerange_charts_the_stored_predictions(
-    webserver: tuple[int, Path],
+    webserver: tuple[int, Path, Path],
 ) -> None:
-    port, _ = webserver
+    port, _, _ = webserver
     answer = chart(port, BACKTESTED)
     columns = answer["columns"]
     rows = [dict(zip(columns, row, strict=True)) for row in answer["data"]]
@@ -153,9 +153,9 @@ def test_a_backtested_timerange_charts_the_stored_predictions(
 
 @slow
 def test_a_timerange_without_stored_predictions_is_refused_clearly(
-    webserver: tuple[int, Path],
+    webserver: tuple[int, Path, Path],
 ) -> None:
-    port, userdir = webserver
+    port, userdir, _ = webserver
     models = userdir / "models" / "itb-chart"
     trained = sorted(p.name for p in models.glob("sub-train-*"))
     with pytest.raises(urllib.error.HTTPError) as failure:
@@ -167,3 +167,17 @@ def test_a_timerange_without_stored_predictions_is_refused_clearly(
     assert "all training data dropped" not in detail
     # refused before training: no model beyond the backtest's
     assert trained and sorted(p.name for p in models.glob("sub-train-*")) == trained
+
+
+@slow
+def test_plot_dataframe_charts_the_backtest_and_refuses_other_timeranges(
+    webserver: tuple[int, Path, Path],
+) -> None:
+    _, userdir, config = webserver
+    run = run_offline("plot-dataframe", config, userdir, "--timerange", BACKTESTED)
+    assert run.returncode == 0, run.output[-3000:]
+    plots = list((userdir / "plot").glob("*BTC_USD*.html"))
+    assert plots and "trade_score" in plots[0].read_text()
+    run = run_offline("plot-dataframe", config, userdir, "--timerange", "20190301-20190401")
+    assert run.returncode != 0
+    assert "ITB chart of BTC/USD 20190301-20190401: no stored predictions" in run.output
