@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,7 +124,11 @@ def print_risk_comparison(
     config: Path, userdir: Path, datadir: Path, timerange: str, workdir: Path, fee: float
 ) -> pd.DataFrame:
     """Print :func:`risk_comparison` as the demo shows it and return the table."""
-    table = risk_comparison(config, userdir, datadir, timerange, workdir)
+    try:
+        table = risk_comparison(config, userdir, datadir, timerange, workdir)
+    except RuntimeError as exc:
+        print(f"risk comparison: {exc}", file=sys.stderr)
+        return pd.DataFrame()
     print(
         f"\n== Risk layer: walk-forward {timerange}, after {fee:.2%} fee per side and "
         "the configured backtest slippage"
