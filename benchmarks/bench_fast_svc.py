@@ -6,6 +6,7 @@ Real Bitfinex BTC/USD 1h candles with the 1h sample's features and labels (``hig
 test price: the AUCs are out of sample. Fit time is one model (Platt scaling included).
 
     python benchmarks/bench_fast_svc.py [--rows 2000 4320 8640] [--windows 2]
+    python benchmarks/bench_fast_svc.py --rows 17280 --windows 1 --algorithms svc_fast
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[2000, 4320, 8640])
     parser.add_argument("--windows", type=int, default=2)
+    parser.add_argument(
+        "--algorithms", nargs="+", choices=list(ALGORITHMS), default=list(ALGORITHMS)
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     itb = setup("1h")
@@ -47,13 +51,13 @@ def main() -> None:
     horizon = itb.label_horizon() or 0
     print(f"{'rows':>6} {'algorithm':>9} {'fit s (median)':>15} {'OOS AUC (mean)':>15}")
     for rows in args.rows:
-        results: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in ALGORITHMS}
+        results: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in args.algorithms}
         for window in range(args.windows):
             test_end = len(features) - window * TEST_ROWS
             test = slice(test_end - TEST_ROWS, test_end)
             train = slice(test.start - horizon - rows, test.start - horizon)
-            for name, entry in ALGORITHMS.items():
-                cfg = validate(AlgorithmConfig, entry, name)
+            for name in args.algorithms:
+                cfg = validate(AlgorithmConfig, ALGORITHMS[name], name)
                 for label in labels.columns:
                     start = time.perf_counter()
                     models = train_score_models(

@@ -204,21 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the feature_sets, then label_sets, then signal_sets of an ITB config "
         "over a candle file and write every input and generated column.",
     )
-    compute.add_argument(
+    _required_path(
+        compute,
         "--config",
-        required=True,
-        type=Path,
-        help="ITB config (.json/.jsonc), or a FreqTrade config with an 'itb' section "
+        "ITB config (.json/.jsonc), or a FreqTrade config with an 'itb' section "
         "(add_config_files followed)",
     )
-    compute.add_argument(
+    _required_path(
+        compute,
         "--data",
-        required=True,
-        type=Path,
-        help="candles: feather, parquet or csv with date|timestamp, open, high, low, close, "
+        "candles: feather, parquet or csv with date|timestamp, open, high, low, close, "
         "volume and any extra columns (e.g. model scores), which are carried through",
     )
-    compute.add_argument("--out", required=True, type=Path, help="output .parquet/.feather/.csv")
+    _required_path(compute, "--out", "output .parquet/.feather/.csv")
     compute.add_argument(
         "--only",
         type=_parse_only,
@@ -235,16 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate trades for every threshold combination of the config's "
         "simulate_model grid and write the ranked table.",
     )
-    simulate.add_argument("--config", required=True, type=Path, help="ITB config (.json/.jsonc)")
-    simulate.add_argument(
+    _required_path(simulate, "--config", "ITB config (.json/.jsonc)")
+    _required_path(
+        simulate,
         "--data",
-        required=True,
-        type=Path,
-        help="signals file (output of 'compute'): time, close and the rule's score columns",
+        "signals file (output of 'compute'): time, close and the rule's score columns",
     )
-    simulate.add_argument(
-        "--out", required=True, type=Path, help="ranked table: .csv, .json or .md"
-    )
+    _required_path(simulate, "--out", "ranked table: .csv, .json or .md")
     simulate.add_argument("--top", type=int, default=10, help="rows to print (default 10)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=cmd_simulate)
@@ -280,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     freqtrade.add_argument("freqtrade_args", nargs=argparse.REMAINDER, help="freqtrade arguments")
     freqtrade.set_defaults(func=cmd_freqtrade)
     return parser
+
+
+def _required_path(parser: argparse.ArgumentParser, flag: str, text: str) -> None:
+    parser.add_argument(flag, required=True, type=Path, help=text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

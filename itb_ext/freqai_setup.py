@@ -181,25 +181,14 @@ class ITBSetup:
 
     # Earlier names, kept working: ``features``/``labels_steps``/``signals`` hold steps, ``labels``
     # holds names.
-    @property
-    def features(self) -> tuple[GeneratorStep, ...]:
-        """Same as :attr:`feature_steps`."""
-        return self.feature_steps
-
-    @property
-    def labels_steps(self) -> tuple[GeneratorStep, ...]:
-        """Same as :attr:`label_steps`."""
-        return self.label_steps
+    features = feature_steps
+    labels_steps = label_steps
+    signals = signal_steps
 
     @property
     def labels(self) -> tuple[str, ...]:
         """Same as :attr:`label_names`."""
         return self.label_names
-
-    @property
-    def signals(self) -> tuple[GeneratorStep, ...]:
-        """Same as :attr:`signal_steps`."""
-        return self.signal_steps
 
     # --- features and labels -------------------------------------------------------------------
 

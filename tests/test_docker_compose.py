@@ -106,6 +106,7 @@ def test_signals_profile_runs_one_producer_and_one_consumer(compose: dict) -> No
     assert producers[0]["host"] == "producer" and producers[0]["port"] == 8080
     assert producers[0]["ws_token"] == "${FREQTRADE__API_SERVER__WS_TOKEN:-}"
     assert producer["environment"]["FREQTRADE__API_SERVER__LISTEN_IP_ADDRESS"] == "0.0.0.0"
+    assert producer["environment"]["FREQTRADE__API_SERVER__ENABLED"] == "true"  # the websocket
 
 
 def test_consumer_config_is_a_consumer_without_freqai(monkeypatch: pytest.MonkeyPatch) -> None:

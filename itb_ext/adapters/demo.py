@@ -1,18 +1,23 @@
-"""The offline walk-forward demo: FreqTrade backtest of ITBStrategy on the embedded candles,
-then an out-of-sample model-quality table and buy-and-hold over the same period.
+"""The offline walk-forward demo: FreqTrade backtests of ITBStrategy on the embedded candles with
+the stationary preset and with ITB's sample, then their out-of-sample model quality side by side
+and buy-and-hold over the same period.
 
-Run with ``make demo`` (or ``python -m itb_ext.adapters.demo``).
+Run with ``make demo`` (or ``python -m itb_ext.adapters.demo``). Each step is a function, so that
+further comparisons can be added with one call in :func:`main`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -23,28 +28,111 @@ from itb_ext.freqai_setup import ITBSetup
 ROOT = Path(__file__).resolve().parents[2]
 USER_DATA = ROOT / "user_data"
 CONFIG = USER_DATA / "config.demo.json"
+SAMPLE_SECTION = USER_DATA / "itb-sample-1h.json"
 DATADIR = USER_DATA / "data" / "bitfinex"
+OUTPUT = ROOT / "demo_output"
 DEFAULT_TIMERANGE = "20181001-20191001"
+#: the out-of-sample AUC the preset aims at (mean over pairs and high/low models)
+AUC_GOAL = 0.65
 
 
-def _load_config(path: Path) -> dict:
+def _load_config(path: Path) -> dict[str, Any]:
     from freqtrade.configuration.load_config import load_from_files
 
-    config: dict = load_from_files([str(path)])
+    config: dict[str, Any] = load_from_files([str(path)])
     return config
 
 
-def _run_backtest(timerange: str, log_file: Path, results_dir: Path) -> tuple[int, float]:
-    """Run FreqTrade's backtesting offline in a child process; its report goes to our stdout."""
-    argv = [
+@dataclass(frozen=True)
+class DemoRun:
+    """One walk-forward backtest of the demo.
+
+    :param name: how the tables call it.
+    :param config_file: the FreqTrade config it runs.
+    :param config: that config, loaded.
+    :param log_file: FreqTrade's log.
+    :param report_file: FreqTrade's printed report.
+    :param results_dir: where FreqTrade exports the backtest result.
+    :param strategy_path: folder of the strategy when it is not in ``user_data/strategies``.
+    :param user_data: FreqTrade's user-data folder, where the models are stored.
+    """
+
+    name: str
+    config_file: Path
+    config: dict[str, Any]
+    log_file: Path
+    report_file: Path
+    results_dir: Path
+    strategy_path: Path | None = None
+    user_data: Path = USER_DATA
+
+    @property
+    def setup(self) -> ITBSetup:
+        return ITBSetup.from_freqtrade_config(self.config)
+
+    @property
+    def pairs(self) -> list[str]:
+        pairs: list[str] = self.config["exchange"]["pair_whitelist"]
+        return pairs
+
+    @property
+    def model_dir(self) -> Path:
+        return self.user_data / "models" / str(self.config["freqai"]["identifier"])
+
+
+#: svc trains on every n-th candle of a window in both runs (as the preset does): ITB's own
+#: ``every_nth_row`` parameter, which keeps the two demo backtests within minutes.
+SVC_EVERY_NTH_ROW = 4
+
+
+def sample_config(folder: Path) -> Path:
+    """The demo config with ITB's sample section instead of the preset, under its own model
+    identifier (so that both keep their stored predictions). Its svc trains on every
+    :data:`SVC_EVERY_NTH_ROW`-th candle, like the preset's; nothing else changes."""
+    raw = json.loads(CONFIG.read_text())
+    section = json.loads(SAMPLE_SECTION.read_text())["itb"]
+    for algorithm in section["algorithms"]:
+        if algorithm["algo"] == "svc":
+            algorithm.setdefault("params", {})["every_nth_row"] = SVC_EVERY_NTH_ROW
+    raw.pop("add_config_files", None)
+    raw["itb"] = section
+    raw["freqai"]["identifier"] = "itb-demo-itb-sample"
+    path = folder / "config.demo-itb-sample.json"
+    text = json.dumps(raw, indent=2)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def demo_runs(folder: Path = OUTPUT) -> list[DemoRun]:
+    """The preset's run (``config.demo.json``) and the ITB sample's run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for name, path in (("stationary preset", CONFIG), ("ITB sample", sample_config(folder))):
+        slug = "preset" if path == CONFIG else "itb-sample"
+        runs.append(
+            DemoRun(
+                name=name,
+                config_file=path,
+                config=_load_config(path),
+                log_file=folder / f"backtest-{slug}.log",
+                report_file=folder / f"backtest-{slug}.txt",
+                results_dir=folder / f"backtest_results-{slug}",
+            )
+        )
+    return runs
+
+
+def _backtest_argv(run: DemoRun, timerange: str) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "itb_ext.adapters.offline",
         "backtesting",
         "--config",
-        str(CONFIG),
+        str(run.config_file),
         "--userdir",
-        str(USER_DATA),
+        str(run.user_data),
         "--datadir",
         str(DATADIR),
         "--timerange",
@@ -52,31 +140,86 @@ def _run_backtest(timerange: str, log_file: Path, results_dir: Path) -> tuple[in
         "--export",
         "trades",
         "--backtest-directory",
-        str(results_dir),
+        str(run.results_dir),
         "--logfile",
-        str(log_file),
+        str(run.log_file),
+        *(["--strategy-path", str(run.strategy_path)] if run.strategy_path else []),
     ]
-    start = time.perf_counter()
-    # FreqTrade's log goes to the log file; only its report is shown here.
-    result = subprocess.run(argv, cwd=ROOT, check=False, stderr=subprocess.DEVNULL)
-    return result.returncode, time.perf_counter() - start
 
 
-def _training_seconds(log_file: Path) -> tuple[int, float]:
+def run_backtests(runs: Sequence[DemoRun], timerange: str) -> dict[str, tuple[int, float]]:
+    """Run the backtests side by side (one process each, FreqTrade's log to the log file and its
+    report to the report file); return each run's exit code and seconds."""
+    started = {}
+    for run in runs:
+        run.results_dir.mkdir(parents=True, exist_ok=True)
+        run.log_file.unlink(missing_ok=True)
+        report = run.report_file.open("w")
+        process = subprocess.Popen(
+            _backtest_argv(run, timerange),
+            cwd=ROOT,
+            stdout=report,
+            stderr=subprocess.DEVNULL,
+        )
+        started[run.name] = (process, report, time.perf_counter())
+    outcome: dict[str, tuple[int, float]] = {}
+    while len(outcome) < len(started):
+        for name, (process, report, began) in started.items():
+            if name not in outcome and (code := process.poll()) is not None:
+                report.close()
+                outcome[name] = (code, time.perf_counter() - began)
+        time.sleep(0.2)
+    return outcome
+
+
+def training_seconds(log_file: Path) -> tuple[int, float]:
+    """Number of trainings and their total seconds, from FreqTrade's log."""
     pattern = re.compile(r"Done training .* \(([\d.]+) secs\)")
     times = [float(m.group(1)) for m in pattern.finditer(log_file.read_text(errors="replace"))]
     return len(times), float(sum(times))
 
 
 def _candles(pair: str, timeframe: str) -> pd.DataFrame:
-    path = DATADIR / f"{pair.replace('/', '_')}-{timeframe}.feather"
-    return pd.read_feather(path)
+    return pd.read_feather(DATADIR / f"{pair.replace('/', '_')}-{timeframe}.feather")
 
 
-def _feature_seconds(setup: ITBSetup, candles: pd.DataFrame) -> float:
-    start = time.perf_counter()
-    setup.feature_frame(candles)
-    return time.perf_counter() - start
+def _period(timerange: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start, stop = timerange.split("-")
+    return pd.Timestamp(start, tz="UTC"), pd.Timestamp(stop, tz="UTC")
+
+
+def out_of_sample_quality(run: DemoRun) -> pd.DataFrame:
+    """AUC and average precision of every (pair, label, algorithm) model of a run, from FreqAI's
+    stored walk-forward predictions (candles each model never trained on)."""
+    setup = run.setup
+    predictions = read_backtest_predictions(run.model_dir, run.pairs)
+    rows = []
+    for pair in run.pairs:
+        candles = _candles(pair, run.config["timeframe"])
+        labels = setup.label_frame(candles).assign(date=candles["date"].to_numpy())
+        rows.append(model_quality(predictions[pair], labels, setup.score_columns, pair))
+    return pd.concat(rows, ignore_index=True)
+
+
+def auc_side_by_side(quality: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per (pair, model), one AUC column per run, plus each run's mean."""
+    joined: pd.DataFrame | None = None
+    for name, table in quality.items():
+        part = table.loc[:, ["pair", "model", "auc"]].rename(columns={"auc": name})
+        joined = part if joined is None else joined.merge(part, on=["pair", "model"], how="outer")
+    if joined is None:
+        raise ValueError("no quality table to compare")
+    mean = {"pair": "mean", "model": "", **{n: joined[n].mean() for n in quality}}
+    return pd.concat([joined, pd.DataFrame([mean])], ignore_index=True)
+
+
+def buy_and_hold_table(pairs: Sequence[str], timeframe: str, timerange: str) -> pd.DataFrame:
+    period = _period(timerange)
+    return pd.DataFrame([buy_and_hold(_candles(p, timeframe), period, p) for p in pairs])
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}"
 
 
 REPORT_DIR = ROOT / "demo_output" / "report"
@@ -101,65 +244,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timerange", default=DEFAULT_TIMERANGE, help="backtest period")
     args = parser.parse_args(argv)
 
-    config = _load_config(CONFIG)
-    setup = ITBSetup.from_freqtrade_config(config)
-    pairs: list[str] = config["exchange"]["pair_whitelist"]
-    timeframe: str = config["timeframe"]
-    identifier: str = config["freqai"]["identifier"]
-    logs = USER_DATA / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    results_dir = USER_DATA / "backtest_results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    log_file = logs / "demo-backtest.log"
-    log_file.unlink(missing_ok=True)
-
+    runs = demo_runs()
+    preset = runs[0]
+    freqai = preset.config["freqai"]
     print(
-        f"== ITBStrategy walk-forward backtest, offline: {', '.join(pairs)} {timeframe}, "
-        f"{args.timerange}, train {config['freqai']['train_period_days']} days, "
-        f"retrain every {config['freqai']['backtest_period_days']} days",
+        f"== ITBStrategy walk-forward backtests, offline: {', '.join(preset.pairs)} "
+        f"{preset.config['timeframe']}, {args.timerange}, train {freqai['train_period_days']} "
+        f"days, retrain every {freqai['backtest_period_days']} days; "
+        + " and ".join(r.name for r in runs),
         flush=True,
     )
-    print(f"   (training takes a few minutes the first time; log: {log_file})", flush=True)
+    print(
+        f"   svc trains on every {SVC_EVERY_NTH_ROW}th candle in both (ITB's every_nth_row); "
+        f"training takes several minutes the first time; logs in {OUTPUT}",
+        flush=True,
+    )
     params = USER_DATA / "strategies" / "ITBStrategy.json"
     if params.exists():
         print(f"   note: hyperopt result {params} overrides the config's thresholds", flush=True)
-    code, backtest_seconds = _run_backtest(args.timerange, log_file, results_dir)
-    if code != 0:
-        tail = log_file.read_text(errors="replace").splitlines()[-15:] if log_file.exists() else []
-        print("\n".join(tail), file=sys.stderr)
-        print(f"backtest failed (exit {code}); full log: {log_file}", file=sys.stderr)
-        return code
-    trainings, training_seconds = _training_seconds(log_file)
+    outcome = run_backtests(runs, args.timerange)
+    failed = [r for r in runs if outcome[r.name][0] != 0]
+    for run in failed:
+        text = run.log_file.read_text(errors="replace") if run.log_file.exists() else ""
+        print("\n".join(text.splitlines()[-15:]), file=sys.stderr)
+        print(
+            f"{run.name}: backtest failed (exit {outcome[run.name][0]}); log: {run.log_file}",
+            file=sys.stderr,
+        )
+    if failed:
+        return outcome[failed[0].name][0] or 1
 
-    start, stop = args.timerange.split("-")
-    period = (pd.Timestamp(start, tz="UTC"), pd.Timestamp(stop, tz="UTC"))
-    predictions = read_backtest_predictions(USER_DATA / "models" / identifier, pairs)
-    quality_rows = []
-    hold_rows = []
-    feature_seconds = 0.0
-    for pair in pairs:
-        candles = _candles(pair, timeframe)
-        feature_seconds += _feature_seconds(setup, candles)
-        labels = setup.label_frame(candles).assign(date=candles["date"].to_numpy())
-        quality_rows.append(model_quality(predictions[pair], labels, setup.score_columns, pair))
-        hold_rows.append(buy_and_hold(candles, period, pair))
-    quality = pd.concat(quality_rows, ignore_index=True)
-    print("\n== Out-of-sample model quality (candles each model never trained on)")
-    print(quality.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    hold = pd.DataFrame(hold_rows)
-    print("\n== Buy and hold over the same period")
+    for run in runs:
+        print(f"\n== FreqTrade backtest: {run.name}")
+        print(run.report_file.read_text(errors="replace").rstrip())
+
+    quality = {run.name: out_of_sample_quality(run) for run in runs}
+    print(f"\n== Out-of-sample model quality of the {preset.name} (candles each model never saw)")
+    print(quality[preset.name].to_string(index=False, float_format=_fmt))
+    print("\n== Out-of-sample AUC, walk-forward, side by side")
+    print(auc_side_by_side(quality).to_string(index=False, float_format=_fmt))
+    mean_auc = float(quality[preset.name]["auc"].mean())
+    verdict = "reaches" if mean_auc >= AUC_GOAL else "falls short of"
+    print(f"mean out-of-sample AUC of the {preset.name}: {mean_auc:.3f} ({verdict} {AUC_GOAL})")
+
+    hold = buy_and_hold_table(preset.pairs, preset.config["timeframe"], args.timerange)
+    print("\n== Buy and hold over the same period (before fees)")
     print(hold.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     print(f"mean of the pairs: {hold['buy_and_hold_%'].mean():+.2f} %")
-    risk_work = results_dir / "risk-comparison"
+    risk_work = OUTPUT / "risk-comparison"
     risk_work.mkdir(parents=True, exist_ok=True)
-    print_risk_comparison(CONFIG, USER_DATA, DATADIR, args.timerange, risk_work, config["fee"])
-    report_seconds = write_demo_report(results_dir)
+    print_risk_comparison(
+        CONFIG, USER_DATA, DATADIR, args.timerange, risk_work, preset.config["fee"]
+    )
+    report_seconds = write_demo_report(preset.results_dir)
     print("\n== Stage times")
-    print(f"feature build (all pairs, full history): {feature_seconds:8.2f} s")
-    print(f"model training ({trainings} trainings):  {training_seconds:8.2f} s")
-    print(f"FreqTrade backtest process, total:      {backtest_seconds:8.2f} s")
-    print(f"walk-forward report:                    {report_seconds:8.2f} s")
-    print(f"FreqTrade log: {log_file}")
+    for run in runs:
+        trainings, seconds = training_seconds(run.log_file)
+        print(
+            f"{run.name}: model training ({trainings} trainings) {seconds:7.1f} s, "
+            f"FreqTrade backtest process {outcome[run.name][1]:7.1f} s"
+        )
+    print("(the two backtests run side by side)")
+    print(f"walk-forward report: {report_seconds:8.2f} s")
     return 0
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.risk.report import closed_trade_drawdown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,26 +63,8 @@ def _backtest(
     pairs: Sequence[str] = (),
 ) -> dict[str, Any]:
     results.mkdir(parents=True, exist_ok=True)
-    argv = [
-        sys.executable,
-        "-m",
-        "itb_ext.adapters.offline",
-        "backtesting",
-        "--config",
-        str(config),
-        "--userdir",
-        str(userdir),
-        "--datadir",
-        str(datadir),
-        "--timerange",
-        timerange,
-        "--export",
-        "trades",
-        "--backtest-directory",
-        str(results),
-        "--logfile",
-        str(results / "backtest.log"),
-    ]
+    log_file = results / "backtest.log"
+    argv = offline_backtest_argv(config, userdir, datadir, timerange, results, log_file)
     if pairs:
         argv += ["--pairs", *pairs]
     done = subprocess.run(argv, cwd=ROOT, check=False, capture_output=True, text=True)
@@ -141,7 +124,11 @@ def print_risk_comparison(
     config: Path, userdir: Path, datadir: Path, timerange: str, workdir: Path, fee: float
 ) -> pd.DataFrame:
     """Print :func:`risk_comparison` as the demo shows it and return the table."""
-    table = risk_comparison(config, userdir, datadir, timerange, workdir)
+    try:
+        table = risk_comparison(config, userdir, datadir, timerange, workdir)
+    except RuntimeError as exc:
+        print(f"risk comparison: {exc}", file=sys.stderr)
+        return pd.DataFrame()
     print(
         f"\n== Risk layer: walk-forward {timerange}, after {fee:.2%} fee per side and "
         "the configured backtest slippage"

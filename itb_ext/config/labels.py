@@ -15,6 +15,14 @@ HIGHLOW_RISE_THRESHOLDS: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5, 3.0)
 HIGHLOW_CALM_THRESHOLDS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 
+def _one_name_each(names: tuple[str, ...], values: tuple[float, ...], what: str) -> None:
+    """One output name per threshold (tolerance), in the same order."""
+    if len(names) != len(values):
+        raise ValueError(
+            f"'names' has {len(names)} entries but '{what}s' has {len(values)}: one name per {what}"
+        )
+
+
 def _threshold_suffix(threshold: float) -> str:
     """ITB's name suffix of a legacy threshold: 1.5 -> ``15``, 0.1 -> ``01``, 3.0 -> ``30``."""
     return f"{round(threshold * 10):02d}"
@@ -83,11 +91,7 @@ class Highlow2Config(FrozenModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Highlow2Config:
-        if len(self.names) != len(self.thresholds):
-            raise ValueError(
-                f"'names' has {len(self.names)} entries but 'thresholds' has "
-                f"{len(self.thresholds)}: one name per threshold"
-            )
+        _one_name_each(self.names, self.thresholds, "threshold")
         if any(t == 0 for t in self.thresholds):
             raise ValueError("thresholds must be non-zero")
         _check_unique(self.names)
@@ -138,11 +142,7 @@ class Topbot2Config(FrozenModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Topbot2Config:
-        if len(self.names) != len(self.tolerances):
-            raise ValueError(
-                f"'names' has {len(self.names)} entries but 'tolerances' has "
-                f"{len(self.tolerances)}: one name per tolerance"
-            )
+        _one_name_each(self.names, self.tolerances, "tolerance")
         if self.level == 0:
             raise ValueError("level must be non-zero")
         if any(t < 0 for t in self.tolerances):

@@ -44,6 +44,19 @@ class RiskPolicy:
     def atr_window(self) -> int:
         return self.cfg.stop.atr_window if self.cfg.stop is not None else 14
 
+    def lookback(self) -> int:
+        """Candles of history the risk columns need before their first full value (0 when off).
+
+        The strategy's ``startup_candle_count`` covers it, so a row's ATR and volatility rank do
+        not depend on how much history happened to be loaded.
+        """
+        if not self.cfg.enabled:
+            return 0
+        need = self.atr_window + 1  # the true range reads the previous close
+        if self.cfg.regime is not None:
+            need = max(need, self.cfg.regime.vol_window + self.cfg.regime.history)
+        return need
+
     def indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
         """The risk columns (ATR, volatility regime) of ``candles``; empty when switched off."""
         if not self.cfg.enabled:

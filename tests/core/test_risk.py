@@ -219,3 +219,19 @@ def test_closed_trade_drawdown_from_the_running_peak() -> None:
     assert closed_trade_drawdown([10.0, 20.0], 1000.0) == 0.0
     assert closed_trade_drawdown([], 1000.0) == 0.0
     assert closed_trade_drawdown([-100.0], 1000.0) == pytest.approx(0.1)
+
+
+def test_lookback_covers_the_atr_and_the_volatility_rank() -> None:
+    from itb_ext.config.risk import RiskConfig
+    from itb_ext.risk.policy import RiskPolicy
+
+    assert RiskPolicy(RiskConfig()).lookback() == 24 + 720
+    assert RiskPolicy(RiskConfig(regime=None)).lookback() == 15
+    assert RiskPolicy(RiskConfig(enabled=False)).lookback() == 0
+    # with that much history the last row is complete
+    rng = np.random.default_rng(1)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 744)))
+    frame = pd.DataFrame({"high": close * 1.01, "low": close * 0.99, "close": close})
+    last = RiskPolicy(RiskConfig()).indicators(frame).iloc[-1]
+    assert last.notna().all()
+    assert RiskPolicy(RiskConfig()).indicators(frame.iloc[1:]).iloc[-1].isna().any()

@@ -207,3 +207,40 @@ def test_freqai_expansion_multiplies_the_itb_features(tmp_path: Path) -> None:
     assert (
         latest_backtest(userdir / "backtest_results")["strategy"]["ITBStrategy"]["total_trades"] > 0
     )
+
+
+def test_demo_tables_come_from_the_stored_walk_forward_predictions(backtest: Run) -> None:
+    from freqtrade.configuration.load_config import load_from_files
+
+    from itb_ext.adapters import compare, demo
+    from itb_ext.performance import daily_closes, equity_curve, period_days
+
+    config_file = backtest.userdir.parent / "config.json"
+    run = demo.DemoRun(
+        name="preset",
+        config_file=config_file,
+        config=load_from_files([str(config_file)]),
+        log_file=backtest.userdir / "logs" / "backtesting.log",
+        report_file=backtest.userdir / "report.txt",
+        results_dir=backtest.userdir / "backtest_results",
+        user_data=backtest.userdir,
+    )
+    # the demo's default pipeline is the stationary preset
+    assert "%-close_log_return_1" in run.setup.feature_frame(demo._candles("BTC/USD", "1h"))
+    quality = demo.out_of_sample_quality(run)
+    assert quality["model"].tolist() == SCORES
+    assert (quality["candles"] > 1300).all()
+    assert quality["auc"].between(0.0, 1.0).all()
+    side = demo.auc_side_by_side({"preset": quality, "again": quality})
+    assert side.iloc[-1]["pair"] == "mean"
+    assert side.iloc[-1]["preset"] == pytest.approx(quality["auc"].mean())
+
+    # the comparison's equity, marked to market, ends where FreqTrade's closed trades end
+    result = compare.backtest_result(run.results_dir)
+    trades = compare.trades_of(result)
+    assert len(trades) == result["total_trades"] > 0
+    period = demo._period(TIMERANGE)
+    days = period_days(period)
+    closes = {"BTC/USD": daily_closes(demo._candles("BTC/USD", "1h"), days)}
+    equity = equity_curve(trades, closes, days, float(result["starting_balance"]))
+    assert equity.iloc[-1] == pytest.approx(result["final_balance"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,22 +28,35 @@ def test_training_window_before_the_data_stops_before_any_training(userdir: Path
     run = run_offline("backtesting", DEMO, userdir, "--timerange", "20171101-20171201")
     assert run.returncode == 2
     line = one_line(run.stderr)
-    # 180 training days (4320 candles) + 168 startup candles before 2017-11-01 = 2017-04-28
+    # 180 training days (4320 candles) + 169 startup candles (the preset's 168-candle log
+    # return) before 2017-11-01 = 2017-04-27 23:00
     assert line.startswith(f"offline mode: BTC/USD 1h in {CANDLES} has {SPAN}, but --timerange")
-    assert "needs candles from 2017-04-28 00:00" in line
-    assert "a training window of 4320 candles + 168 startup candles" in line
-    assert "on or after 20180406" in line and "BTC_USD-1h.feather" in line
+    assert "needs candles from 2017-04-27 23:00" in line
+    assert "a training window of 4320 candles + 169 startup candles" in line
+    assert "on or after 20180407" in line and "BTC_USD-1h.feather" in line
     assert not any((userdir / "models").iterdir()), "no model may be trained"
     assert "Starting training" not in run.output
 
 
-def test_a_missing_pair_names_the_file_to_supply(userdir: Path) -> None:
+def test_a_missing_pair_names_the_file_to_supply(userdir: Path, tmp_path: Path) -> None:
+    candles = tmp_path / "candles"  # BTC/USD and ETH/USD only
+    candles.mkdir()
+    for name in ("BTC_USD-1h.feather", "ETH_USD-1h.feather"):
+        shutil.copy(CANDLES / name, candles / name)
     run = run_offline(
-        "backtesting", DEMO, userdir, "--timerange", "20190101-20190201", "--pairs", "LTC/USD"
+        "backtesting",
+        DEMO,
+        userdir,
+        "--timerange",
+        "20190101-20190201",
+        "--pairs",
+        "LTC/USD",
+        "--datadir",
+        str(candles),
     )
     assert run.returncode == 2
     line = one_line(run.stderr)
-    assert line.startswith(f"offline mode: no candles for LTC/USD 1h in {CANDLES}")
+    assert line.startswith(f"offline mode: no candles for LTC/USD 1h in {candles}")
     assert "LTC_USD-1h.feather" in line and "download-data" not in line.split(";")[0]
 
 

@@ -512,6 +512,7 @@ class ITBStrategy(IStrategy):
     def _init_risk(self) -> None:
         self.risk = RiskPolicy(self.itb.raw.risk)
         cfg = self.risk.cfg
+        self.startup_candle_count = max(self.startup_candle_count, self.risk.lookback())
         self.use_custom_stoploss = cfg.enabled and cfg.stop is not None
         if self.use_custom_stoploss and cfg.stop is not None:
             # The static stop is the widest the ATR stop may be; it also guards a missing ATR.

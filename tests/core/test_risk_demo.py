@@ -1,0 +1,35 @@
+"""The demo's risk comparison rows, computed from backtest statistics."""
+
+from __future__ import annotations
+
+import pytest
+
+from itb_ext.adapters.risk_demo import summarise, without_risk_overrides
+from itb_ext.config.base import validate
+from itb_ext.config.risk import RiskConfig
+
+
+def test_summary_row_from_backtest_statistics() -> None:
+    stats = {
+        "starting_balance": 1000.0,
+        "trades": [
+            {"close_date": "2024-01-02", "profit_abs": -150.0, "stake_amount": 500.0},
+            {"close_date": "2024-01-01", "profit_abs": 100.0, "stake_amount": 400.0},
+        ],
+    }
+    row = summarise(stats, "with risk layer", "BTC/USD")
+    assert row["trades"] == 2
+    assert row["return_%"] == pytest.approx(-5.0)
+    # 1000 -> 1100 -> 950: 150 / 1100 from the peak
+    assert row["max_drawdown_%"] == pytest.approx(100 * 150 / 1100)
+    assert row["largest_stake_%"] == pytest.approx(50.0)
+
+
+def test_without_risk_is_a_valid_section_staking_one_nth() -> None:
+    overrides = without_risk_overrides(2)
+    assert overrides["stake_amount"] == "unlimited"
+    risk = validate(RiskConfig, overrides["itb"]["risk"], "itb.risk")
+    assert risk.sizing.fraction == risk.sizing.max_fraction == 0.5
+    assert risk.stop is None and risk.regime is None
+    assert risk.protections.daily_loss_limit is None
+    assert risk.backtest_slippage_bps == RiskConfig().backtest_slippage_bps
