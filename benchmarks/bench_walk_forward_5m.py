@@ -5,7 +5,8 @@ candles), so the trading result says nothing about a real market; the point is t
 trains on 30 days and retrains every ``backtest_period_days`` (so every traded candle is
 predicted by a model that never saw it), through ``itb-ext freqtrade`` (offline markets), fee
 0.1 % per side. Prints the wall time of the whole FreqTrade process, the trainings, the trades
-and the peak memory of the process.
+the CPU seconds of the process and its training workers (on a shared machine the wall time
+mostly measures the other work) and the peak memory of the process.
 
     python benchmarks/bench_walk_forward_5m.py [--timerange 20180901-20190901]
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -74,6 +76,8 @@ def main() -> None:
         start = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = usage.ru_utime + usage.ru_stime  # FreqTrade and its training workers
         text = log.read_text(errors="replace") if log.exists() else ""
         if done.returncode != 0:
             sys.exit(f"backtest failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -85,6 +89,7 @@ def main() -> None:
         strategy = stats["strategy"]["ITBStrategy"]
     print(
         f"5m walk-forward {args.timerange}, BTC/USD (synthetic 5m): {seconds:.0f} s wall, "
+        f"{cpu:.0f} s CPU, "
         f"{trainings} trainings, {strategy['total_trades']} trades, "
         f"profit {100 * strategy['profit_total']:+.2f} % after 0.1 % fees per side "
         "(walk-forward, synthetic prices: not a market result)"

@@ -4,6 +4,7 @@ bad ``itb.risk`` settings refused at start-up."""
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,17 @@ def test_atr_stops_close_trades_and_fills_carry_slippage(backtest: Run) -> None:
             assert trade["close_rate"] == pytest.approx(
                 max(exit_bar["open"] * 0.9995, exit_bar["low"])
             )
+
+
+def test_protections_from_the_strategy_lock_entries_after_exits(backtest: Run) -> None:
+    trades = trades_of(backtest)
+    stats = latest_backtest(backtest.userdir / "backtest_results")["strategy"]["ITBStrategy"]
+    reasons = [lock["reason"] for lock in stats["locks"]]
+    assert any("Cooldown" in r for r in reasons), reasons
+    # a 2-candle cooldown: no trade opens within two hours of the previous exit
+    for before, after in itertools.pairwise(trades):
+        gap = pd.Timestamp(after["open_date"]) - pd.Timestamp(before["close_date"])
+        assert gap >= pd.Timedelta(hours=2), (before["close_date"], after["open_date"])
 
 
 def test_daily_loss_limit_stops_entries_for_the_rest_of_the_utc_day(backtest: Run) -> None:
