@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from itb_ext.adapters.report import load_freqtrade_config
 from itb_ext.freqai_setup import ITBSetup
 from itb_ext.report.stored import (
     fill_missing_candles,
@@ -90,6 +91,11 @@ def report(backtest: Run) -> Path:
     return out
 
 
+def setup_of(run: Run) -> ITBSetup:
+    """The itb section the backtest ran with (the demo config's preset)."""
+    return ITBSetup.from_freqtrade_config(load_freqtrade_config(run.userdir.parent / "config.json"))
+
+
 def _table(text: str, heading: str) -> list[list[str]]:
     block = text.split(heading, 1)[1].strip().split("\n\n", 1)[0]
     return [line.split() for line in block.splitlines()[1:]]
@@ -100,12 +106,7 @@ def test_model_quality_matches_the_stored_out_of_sample_predictions(
 ) -> None:
     text = (report / "report.txt").read_text()
     rows = {r[1]: r for r in _table(text, "== Model quality, all windows")}
-    config = {
-        "itb": __import__("json").loads((ROOT / "user_data" / "itb-sample-1h.json").read_text())[
-            "itb"
-        ]
-    }
-    setup = ITBSetup.from_freqtrade_config(config)
+    setup = setup_of(backtest)
     preds = read_window_predictions(backtest.userdir / "models" / "itb-report", "BTC/USD")
     candles = fill_missing_candles(pd.read_feather(CANDLES / "BTC_USD-1h.feather"), "1h")
     labels = setup.label_frame(candles).assign(date=candles["date"].to_numpy())
@@ -148,13 +149,7 @@ def test_stored_models_recomputed_features_reproduce_the_predictions(backtest: R
     model_dir = backtest.userdir / "models" / "itb-report"
     models = read_stored_models(model_dir, "BTC/USD")
     assert len(models) == 2
-    setup = ITBSetup.from_freqtrade_config(
-        {
-            "itb": __import__("json").loads(
-                (ROOT / "user_data" / "itb-sample-1h.json").read_text()
-            )["itb"]
-        }
-    )
+    setup = setup_of(backtest)
     candles = fill_missing_candles(pd.read_feather(CANDLES / "BTC_USD-1h.feather"), "1h")
     features = setup.feature_frame(candles).set_index(candles["date"])
     preds = read_window_predictions(model_dir, "BTC/USD")
