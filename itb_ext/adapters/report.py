@@ -75,7 +75,8 @@ def walk_forward_report(
     :param datadir: candle folder (default ``<userdir>/data/<exchange>``).
     :param backtest_results: a backtest ``.zip`` or its folder (default
         ``<userdir>/backtest_results``); without one, no trading section.
-    :param pairs: pairs to report (default: the config's whitelist).
+    :param pairs: pairs to report (default: those of the backtest result, else the config's
+        whitelist).
     """
     config = load_freqtrade_config(config_path)
     try:
@@ -92,6 +93,9 @@ def walk_forward_report(
     datadir = datadir or userdir / "data" / exchange
     results = backtest_results or userdir / "backtest_results"
     backtest = read_backtest_result(results) if results.exists() else None
+    if backtest is not None and backtest.pairs and pairs is None:
+        # the pairs the backtest ran, even if the config's whitelist changed since
+        whitelist = list(backtest.pairs)
     data = [
         PairData(
             pair=pair,

@@ -143,6 +143,7 @@ class BacktestResult:
     :param fee: the entry fee of the first trade (the config's fee when there are none).
     :param start: first backtested candle.
     :param end: end of the backtest.
+    :param pairs: the pairs the backtest traded.
     """
 
     trades: pd.DataFrame
@@ -150,6 +151,7 @@ class BacktestResult:
     fee: float | None
     start: pd.Timestamp
     end: pd.Timestamp
+    pairs: tuple[str, ...] = ()
 
 
 def read_backtest_result(path: Path, strategy: str = "ITBStrategy") -> BacktestResult:
@@ -182,6 +184,7 @@ def read_backtest_result(path: Path, strategy: str = "ITBStrategy") -> BacktestR
         fee=fee,
         start=pd.Timestamp(result["backtest_start"], tz="UTC"),
         end=pd.Timestamp(result["backtest_end"], tz="UTC"),
+        pairs=tuple(result.get("pairlist", ())),
     )
 
 
