@@ -35,3 +35,12 @@ def label_of_target(column: str) -> str:
 def class_names(label: str) -> tuple[str, str]:
     """The (positive, negative) class values of a label's FreqAI target, unique per label."""
     return f"{label}{POSITIVE_SUFFIX}", f"{label}{NEGATIVE_SUFFIX}"
+
+
+def health_column(figure: str, model: str) -> str:
+    """A model-health figure of one model: ``health_<figure>_<model>`` (``health_auc_high_30_lc``).
+
+    :param figure: ``auc``, ``hit``, ``drift`` or ``confidence``.
+    :param model: the model's probability column.
+    """
+    return f"health_{figure}_{model}"

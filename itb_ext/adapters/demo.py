@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.adapters.risk_demo import print_risk_comparison
 from itb_ext.evaluation import buy_and_hold, model_quality, read_backtest_predictions
 from itb_ext.freqai_setup import ITBSetup
@@ -124,27 +125,10 @@ def demo_runs(folder: Path = OUTPUT) -> list[DemoRun]:
 
 
 def _backtest_argv(run: DemoRun, timerange: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "itb_ext.adapters.offline",
-        "backtesting",
-        "--config",
-        str(run.config_file),
-        "--userdir",
-        str(run.user_data),
-        "--datadir",
-        str(DATADIR),
-        "--timerange",
-        timerange,
-        "--export",
-        "trades",
-        "--backtest-directory",
-        str(run.results_dir),
-        "--logfile",
-        str(run.log_file),
-        *(["--strategy-path", str(run.strategy_path)] if run.strategy_path else []),
-    ]
+    argv = offline_backtest_argv(
+        run.config_file, run.user_data, DATADIR, timerange, run.results_dir, run.log_file
+    )
+    return argv + (["--strategy-path", str(run.strategy_path)] if run.strategy_path else [])
 
 
 def run_backtests(runs: Sequence[DemoRun], timerange: str) -> dict[str, tuple[int, float]]:

@@ -9,6 +9,7 @@ prediction hold in-sample values.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -16,30 +17,19 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from itb_ext.config.risk_controls import ModelHealthConfig
+from itb_ext.naming import health_column
 
 PAUSE_COLUMN = "health_pause"
 AUC_COLUMN = "health_auc"
 HIT_COLUMN = "health_hit_rate"
 
 
-def auc_column(model: str) -> str:
-    """Rolling AUC column of a model (its probability column, e.g. ``high_30_lc``)."""
-    return f"health_auc_{model}"
-
-
-def hit_column(model: str) -> str:
-    """Rolling hit-rate column of a model."""
-    return f"health_hit_{model}"
-
-
-def drift_column(model: str) -> str:
-    """Rolling mean of (probability - its training mean)."""
-    return f"health_drift_{model}"
-
-
-def confidence_column(model: str) -> str:
-    """Rolling mean of |probability - 0.5|."""
-    return f"health_confidence_{model}"
+# Rolling figures of one model (its probability column, e.g. ``high_30_lc``): AUC, hit rate,
+# mean of (probability - its training mean) and mean of |probability - 0.5|.
+auc_column = partial(health_column, "auc")
+hit_column = partial(health_column, "hit")
+drift_column = partial(health_column, "drift")
+confidence_column = partial(health_column, "confidence")
 
 
 def auc(scores: npt.NDArray[np.float64], outcomes: npt.NDArray[np.bool_]) -> float:
