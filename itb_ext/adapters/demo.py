@@ -277,9 +277,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"mean of the pairs: {hold['buy_and_hold_%'].mean():+.2f} %")
     risk_work = OUTPUT / "risk-comparison"
     risk_work.mkdir(parents=True, exist_ok=True)
+    # All pairs only, reusing the preset's own backtest as the "with" row: the per-pair rows cost
+    # six more backtests (python -m itb_ext.adapters.risk_demo prints them).
     print_risk_comparison(
-        CONFIG, USER_DATA, DATADIR, args.timerange, risk_work, preset.config["fee"]
+        CONFIG,
+        USER_DATA,
+        DATADIR,
+        args.timerange,
+        risk_work,
+        preset.config["fee"],
+        per_pair=False,
+        with_risk_results=preset.results_dir,
     )
+    print("each pair alone, with and without the risk layer: python -m itb_ext.adapters.risk_demo")
     report_seconds = write_demo_report(preset.results_dir)
     print("\n== Stage times")
     for run in runs:

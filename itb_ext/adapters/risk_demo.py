@@ -91,13 +91,23 @@ def summarise(stats: dict[str, Any], label: str, pairs: str) -> dict[str, Any]:
 
 
 def risk_comparison(
-    config: Path, userdir: Path, datadir: Path, timerange: str, workdir: Path
+    config: Path,
+    userdir: Path,
+    datadir: Path,
+    timerange: str,
+    workdir: Path,
+    *,
+    per_pair: bool = True,
+    with_risk_results: Path | None = None,
 ) -> pd.DataFrame:
-    """Backtest ``config`` with and without the risk layer, all pairs and each pair alone.
+    """Backtest ``config`` with and without the risk layer, all pairs and (``per_pair``) each pair
+    alone.
 
     The models must already exist (run the demo's backtest first): these runs only read the
     stored predictions.
 
+    :param with_risk_results: the results folder of a backtest of ``config`` itself over the same
+        timerange and all pairs (the demo's own run), reused instead of running it again.
     :return: one row per (pairs, set-up): trades, return %, max drawdown % of closed-trade
         equity, largest stake as % of the starting wallet.
     """
@@ -105,8 +115,9 @@ def risk_comparison(
 
     loaded = load_from_files([str(config)])
     pairs: list[str] = list(loaded["exchange"]["pair_whitelist"])
+    subsets = [pairs, *([p] for p in pairs)] if per_pair and len(pairs) > 1 else [pairs]
     rows = []
-    for subset in [pairs, *([p] for p in pairs)] if len(pairs) > 1 else [pairs]:
+    for subset in subsets:
         name = "all" if subset == pairs and len(pairs) > 1 else subset[0]
         without = workdir / f"without-risk-{len(subset)}.json"
         without.write_text(
@@ -114,18 +125,37 @@ def risk_comparison(
         )
         tag = name.replace("/", "_")
         for label, cfg in (("with risk layer", config), ("without", without)):
-            results = workdir / f"{tag}-{'with' if cfg == config else 'without'}"
-            stats = _backtest(cfg, userdir, datadir, timerange, results, subset)
+            if cfg == config and subset == pairs and with_risk_results is not None:
+                stats = next(iter(_latest_backtest(with_risk_results)["strategy"].values()))
+            else:
+                results = workdir / f"{tag}-{'with' if cfg == config else 'without'}"
+                stats = _backtest(cfg, userdir, datadir, timerange, results, subset)
             rows.append(summarise(stats, label, ", ".join(subset)))
     return pd.DataFrame(rows)
 
 
 def print_risk_comparison(
-    config: Path, userdir: Path, datadir: Path, timerange: str, workdir: Path, fee: float
+    config: Path,
+    userdir: Path,
+    datadir: Path,
+    timerange: str,
+    workdir: Path,
+    fee: float,
+    *,
+    per_pair: bool = True,
+    with_risk_results: Path | None = None,
 ) -> pd.DataFrame:
     """Print :func:`risk_comparison` as the demo shows it and return the table."""
     try:
-        table = risk_comparison(config, userdir, datadir, timerange, workdir)
+        table = risk_comparison(
+            config,
+            userdir,
+            datadir,
+            timerange,
+            workdir,
+            per_pair=per_pair,
+            with_risk_results=with_risk_results,
+        )
     except RuntimeError as exc:
         print(f"risk comparison: {exc}", file=sys.stderr)
         return pd.DataFrame()
@@ -139,3 +169,31 @@ def print_risk_comparison(
         "no ATR stop, no protections; drawdown of closed-trade equity"
     )
     return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m itb_ext.adapters.risk_demo``: the demo's risk comparison for every pair alone
+    too (after ``make demo``, which trains the models this reads)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--timerange", default="20181001-20191001", help="backtest period")
+    args = parser.parse_args(argv)
+    user_data = ROOT / "user_data"
+    config = user_data / "config.demo.json"
+    workdir = ROOT / "demo_output" / "risk-comparison"
+    workdir.mkdir(parents=True, exist_ok=True)
+    loaded = json.loads(config.read_text())
+    table = print_risk_comparison(
+        config,
+        user_data,
+        user_data / "data" / "bitfinex",
+        args.timerange,
+        workdir,
+        float(loaded["fee"]),
+    )
+    return 0 if not table.empty else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -63,6 +63,9 @@ class RiskPolicy:
             return pd.DataFrame(index=candles.index)
         return risk_indicators(candles, self.atr_window, self.cfg.regime)
 
+    #: The candle columns :meth:`stoploss` and :meth:`distance` read.
+    stop_columns: tuple[str, ...] = (ATR_COLUMN, HIGH_VOL_COLUMN)
+
     def _factors(self, row: Mapping[str, Any]) -> tuple[float, float]:
         return regime_factors(bool(row.get(HIGH_VOL_COLUMN, False)), self.cfg.regime)
 

@@ -578,12 +578,19 @@ class ITBStrategy(IStrategy):
         frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
         if frame is None or frame.empty:
             return None
-        entry = frame.loc[frame["date"] < trade.open_date_utc]
+        # Called for every open trade on every candle: read only the stop's columns, and find
+        # the entry's signal candle (the last one before the open) by binary search.
+        columns = [c for c in self.risk.stop_columns if c in frame.columns]
+        signal = int(frame["date"].searchsorted(pd.Timestamp(trade.open_date_utc))) - 1
+
+        def candle(position: int) -> dict[str, Any]:
+            return {c: frame[c].iat[position] for c in columns}
+
         return self.risk.stoploss(
-            row=frame.iloc[-1].to_dict(),
+            row=candle(-1),
             current_rate=current_rate,
             open_rate=trade.open_rate,
-            entry_row=entry.iloc[-1].to_dict() if not entry.empty else None,
+            entry_row=candle(signal) if signal >= 0 else None,
             is_short=trade.is_short,
         )
 
