@@ -25,7 +25,7 @@ def service(compose: dict) -> dict:
     return dict(compose["services"]["freqtrade"])
 
 
-def tested_freqtrade_version() -> str:
+def pinned_freqtrade_version() -> str:
     text = (ROOT / "pyproject.toml").read_text()
     match = re.search(r'"freqtrade\[[^\]]*\]==([0-9.]+)"', text)
     assert match, "pyproject.toml pins no FreqTrade version"
@@ -33,7 +33,7 @@ def tested_freqtrade_version() -> str:
 
 
 def test_image_is_the_official_freqai_image_of_the_tested_version(service: dict) -> None:
-    version = tested_freqtrade_version()
+    version = pinned_freqtrade_version()
     wanted = f"freqtradeorg/freqtrade:{version}_freqai"
     assert service["build"]["args"]["FREQTRADE_IMAGE"] == wanted
     dockerfile = (ROOT / service["build"]["dockerfile"]).read_text()
