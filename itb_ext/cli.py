@@ -204,19 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the feature_sets, then label_sets, then signal_sets of an ITB config "
         "over a candle file and write every input and generated column.",
     )
-    _required_path(
+    _config_data_out(
         compute,
-        "--config",
-        "ITB config (.json/.jsonc), or a FreqTrade config with an 'itb' section "
+        config="ITB config (.json/.jsonc), or a FreqTrade config with an 'itb' section "
         "(add_config_files followed)",
-    )
-    _required_path(
-        compute,
-        "--data",
-        "candles: feather, parquet or csv with date|timestamp, open, high, low, close, "
+        data="candles: feather, parquet or csv with date|timestamp, open, high, low, close, "
         "volume and any extra columns (e.g. model scores), which are carried through",
+        out="output .parquet/.feather/.csv",
     )
-    _required_path(compute, "--out", "output .parquet/.feather/.csv")
     compute.add_argument(
         "--only",
         type=_parse_only,
@@ -233,13 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate trades for every threshold combination of the config's "
         "simulate_model grid and write the ranked table.",
     )
-    _required_path(simulate, "--config", "ITB config (.json/.jsonc)")
-    _required_path(
+    _config_data_out(
         simulate,
-        "--data",
-        "signals file (output of 'compute'): time, close and the rule's score columns",
+        config="ITB config (.json/.jsonc)",
+        data="signals file (output of 'compute'): time, close and the rule's score columns",
+        out="ranked table: .csv, .json or .md",
     )
-    _required_path(simulate, "--out", "ranked table: .csv, .json or .md")
     simulate.add_argument("--top", type=int, default=10, help="rows to print (default 10)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=cmd_simulate)
@@ -277,8 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _required_path(parser: argparse.ArgumentParser, flag: str, text: str) -> None:
-    parser.add_argument(flag, required=True, type=Path, help=text)
+def _config_data_out(parser: argparse.ArgumentParser, *, config: str, data: str, out: str) -> None:
+    """The three required paths every file command takes: what to run, on what, and where to."""
+    for flag, text in (("--config", config), ("--data", data), ("--out", out)):
+        parser.add_argument(flag, required=True, type=Path, help=text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from itb_ext.adapters.backtest_command import offline_backtest_argv
-from itb_ext.adapters.risk_demo import print_risk_comparison
+from itb_ext.adapters.risk_demo import print_risk_comparison, risk_comparison
 from itb_ext.evaluation import buy_and_hold, model_quality, read_backtest_predictions
 from itb_ext.freqai_setup import ITBSetup
 
@@ -279,16 +279,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     risk_work.mkdir(parents=True, exist_ok=True)
     # All pairs only, reusing the preset's own backtest as the "with" row: the per-pair rows cost
     # six more backtests (python -m itb_ext.adapters.risk_demo prints them).
-    print_risk_comparison(
-        CONFIG,
-        USER_DATA,
-        DATADIR,
-        args.timerange,
-        risk_work,
-        preset.config["fee"],
-        per_pair=False,
-        with_risk_results=preset.results_dir,
-    )
+    try:
+        table = risk_comparison(
+            CONFIG,
+            USER_DATA,
+            DATADIR,
+            args.timerange,
+            risk_work,
+            per_pair=False,
+            with_risk_results=preset.results_dir,
+        )
+    except RuntimeError as exc:
+        print(f"risk comparison: {exc}", file=sys.stderr)
+    else:
+        print_risk_comparison(table, args.timerange, preset.config["fee"])
     print("each pair alone, with and without the risk layer: python -m itb_ext.adapters.risk_demo")
     report_seconds = write_demo_report(preset.results_dir)
     print("\n== Stage times")

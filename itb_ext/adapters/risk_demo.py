@@ -134,31 +134,8 @@ def risk_comparison(
     return pd.DataFrame(rows)
 
 
-def print_risk_comparison(
-    config: Path,
-    userdir: Path,
-    datadir: Path,
-    timerange: str,
-    workdir: Path,
-    fee: float,
-    *,
-    per_pair: bool = True,
-    with_risk_results: Path | None = None,
-) -> pd.DataFrame:
-    """Print :func:`risk_comparison` as the demo shows it and return the table."""
-    try:
-        table = risk_comparison(
-            config,
-            userdir,
-            datadir,
-            timerange,
-            workdir,
-            per_pair=per_pair,
-            with_risk_results=with_risk_results,
-        )
-    except RuntimeError as exc:
-        print(f"risk comparison: {exc}", file=sys.stderr)
-        return pd.DataFrame()
+def print_risk_comparison(table: pd.DataFrame, timerange: str, fee: float) -> None:
+    """Print a :func:`risk_comparison` table as the demo shows it."""
     print(
         f"\n== Risk layer: walk-forward {timerange}, after {fee:.2%} fee per side and "
         "the configured backtest slippage"
@@ -168,7 +145,6 @@ def print_risk_comparison(
         "without = 1/N of equity per trade (FreqTrade's 'unlimited' with N open trades), "
         "no ATR stop, no protections; drawdown of closed-trade equity"
     )
-    return table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,15 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = ROOT / "demo_output" / "risk-comparison"
     workdir.mkdir(parents=True, exist_ok=True)
     loaded = json.loads(config.read_text())
-    table = print_risk_comparison(
-        config,
-        user_data,
-        user_data / "data" / "bitfinex",
-        args.timerange,
-        workdir,
-        float(loaded["fee"]),
-    )
-    return 0 if not table.empty else 1
+    try:
+        table = risk_comparison(
+            config, user_data, user_data / "data" / "bitfinex", args.timerange, workdir
+        )
+    except RuntimeError as exc:
+        print(f"risk comparison: {exc}", file=sys.stderr)
+        return 1
+    print_risk_comparison(table, args.timerange, float(loaded["fee"]))
+    return 0
 
 
 if __name__ == "__main__":
