@@ -551,8 +551,9 @@ def test_kill_9_and_restart_keeps_the_open_trade(tmp_path: Path, strategy_path: 
         assert [t["trade_id"] for t in bot.status()] == [trade_id]
         assert len(exchange.requests_to("/api/v3/order", "POST")) == 1
         assert len(bot.orders()) == 1
-        # The restored trade is still managed: it can be closed on the exchange.
-        bot.force_exit(trade_id)
+        # The restored trade is still managed: it can be closed on the exchange. A market
+        # order, so the check does not hang on whether a later candle crosses a limit price.
+        bot.force_exit(trade_id, ordertype="market")
         bot.wait_for(lambda: not bot.trades()[0]["is_open"], 30, what="the exit filled")
         sells = [
             r for r in exchange.requests_to("/api/v3/order", "POST") if r.params["side"] == "SELL"
