@@ -18,12 +18,12 @@ GENERATOR_SECTIONS = ("feature_sets", "label_sets", "signal_sets")
 _MAX_DEPTH = 10
 
 
-def _merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """``override`` deep-merged over ``base`` (dicts merge, everything else is replaced)."""
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merged(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -40,8 +40,8 @@ def _with_included(path: Path, depth: int = 0) -> dict[str, Any]:
         raise ConfigError(f"{path}: add_config_files nested more than {_MAX_DEPTH} levels deep")
     merged: dict[str, Any] = {}
     for name in included:
-        merged = _merged(merged, _with_included(path.parent / name, depth + 1))
-    return _merged(merged, {k: v for k, v in document.items() if k != "add_config_files"})
+        merged = deep_merge(merged, _with_included(path.parent / name, depth + 1))
+    return deep_merge(merged, {k: v for k, v in document.items() if k != "add_config_files"})
 
 
 def is_freqtrade_config(document: Mapping[str, Any]) -> bool:

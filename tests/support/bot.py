@@ -78,6 +78,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from itb_ext.config_files import deep_merge
 from tests.support.fake_telegram import TELEGRAM_URL_ENV, FakeTelegram
 from tests.support.replay_exchange import (
     CLOCK_FILE_ENV,
@@ -190,17 +191,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``extra`` merged in (dicts recursively, everything else replaced)."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def wait_until(
