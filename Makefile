@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m itb_ext.adapters.demo
+	$(PY) -m itb_ext.demo.run
 
 compare: $(STAMP)
-	$(PY) -m itb_ext.adapters.compare
+	$(PY) -m itb_ext.demo.compare
 
 test: $(STAMP)
 	$(PY) -m pytest

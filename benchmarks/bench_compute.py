@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from itb_ext.pipeline import parse_section, run_steps
+from itb_ext.pipeline.steps import parse_section, run_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "itbref" / "bitfinex_btcusd_1h_2018"

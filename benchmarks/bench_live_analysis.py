@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_data import DATA, machine, peak_memory_mb, setup
 
 from itb_ext.algorithms import train_score_models
-from itb_ext.synthetic import brownian_bridge_bars
+from itb_ext.data.synthetic import brownian_bridge_bars
 
 END = pd.Timestamp("2019-09-01", tz="UTC")
 

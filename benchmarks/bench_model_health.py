@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from itb_ext.config.risk_controls import ModelHealthConfig
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.monitoring.live import candle_health
+from itb_ext.strategy.model_health import candle_health
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDLES = ROOT / "user_data/data/bitfinex/BTC_USD-1h.feather"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.synthetic import brownian_bridge_bars
+from itb_ext.data.synthetic import brownian_bridge_bars
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "user_data" / "data" / "bitfinex"

@@ -22,8 +22,12 @@ from typing import Any
 
 import pandas as pd
 
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.walkforward import WalkForward, auc_table, walk_forward_predictions
+from itb_ext.evaluation.walk_forward_study import (
+    WalkForward,
+    auc_table,
+    walk_forward_predictions,
+)
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "user_data" / "data" / "bitfinex"

@@ -49,9 +49,9 @@ def _parse_only(value: str) -> tuple[str, ...]:
 
 def cmd_compute(args: argparse.Namespace) -> int:
     """Run the config's feature, label and signal sections over a candle file."""
-    from itb_ext.config_files import load_itb_document
-    from itb_ext.data import read_table, validate_candles, write_table
-    from itb_ext.pipeline import ITBPipeline, run_steps
+    from itb_ext.config.files import load_itb_document
+    from itb_ext.data.candles import read_table, validate_candles, write_table
+    from itb_ext.pipeline.steps import ITBPipeline, run_steps
 
     _check_output_path(args.out, (".parquet", ".feather", ".csv"))
     pipeline = ITBPipeline.from_config(load_itb_document(args.config))
@@ -79,11 +79,11 @@ def cmd_compute(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Search the threshold grid of the config's ``simulate_model`` and rank the results."""
-    from itb_ext.config_files import load_itb_document
-    from itb_ext.data import read_table, time_column_of, validate_candles
-    from itb_ext.pipeline import ITBPipeline, run_steps
+    from itb_ext.config.files import load_itb_document
+    from itb_ext.data.candles import read_table, time_column_of, validate_candles
+    from itb_ext.pipeline.steps import ITBPipeline, run_steps
     from itb_ext.simulate import grid_search
-    from itb_ext.simulation_setup import simulation_inputs
+    from itb_ext.simulate.setup import simulation_inputs
 
     _check_output_path(args.out, RESULT_FORMATS)
     document = load_itb_document(args.config)
@@ -126,7 +126,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             fee=setup.config.fee,
             time_column=time_column,
         )
-    from itb_ext.simulation_table import rounded, table_notes
+    from itb_ext.simulate.table import rounded, table_notes
 
     _write_result(table, Path(args.out), setup.config)
     print("\n".join(table_notes(setup.config)))
@@ -138,7 +138,7 @@ def _write_result(table: Any, path: Path, config: Any) -> None:
     import os
     import tempfile
 
-    from itb_ext.simulation_table import markdown_report
+    from itb_ext.simulate.table import markdown_report
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     os.close(fd)

@@ -113,7 +113,7 @@ def test_consumer_config_is_a_consumer_without_freqai(monkeypatch: pytest.Monkey
     pytest.importorskip("freqtrade")
     from freqtrade.configuration import Configuration
 
-    from itb_ext.topology import topology_of
+    from itb_ext.strategy.topology import topology_of
 
     token = [{"name": "itb-producer", "host": "producer", "port": 8080, "ws_token": "secret"}]
     monkeypatch.setenv("FREQTRADE__EXTERNAL_MESSAGE_CONSUMER__PRODUCERS", json.dumps(token))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from itb_ext.coverage import CandleFile, Requirement, coverage_problem, train_candles
+from itb_ext.data.coverage import CandleFile, Requirement, coverage_problem, train_candles
 
 CHECKED_COMMANDS = {
     "backtesting": "BACKTEST",
@@ -50,7 +50,7 @@ def _resolve_config(argv: list[str]) -> dict[str, Any] | None:
 def _strategy_startup(config: dict[str, Any]) -> int:
     """Startup candles of ITBStrategy from the ``itb`` section, else the config's value."""
     from itb_ext.errors import ITBError
-    from itb_ext.freqai_setup import ITBSetup
+    from itb_ext.strategy.setup import ITBSetup
 
     declared = int(config.get("startup_candle_count") or 0)
     if "itb" not in config:

@@ -1,5 +1,5 @@
 """``itb-ext report``: read a FreqTrade config and what its walk-forward backtest stored, then
-write the report (``itb_ext.report``). FreqTrade is used only to load the config files."""
+write the report (``itb_ext.evaluation``). FreqTrade is used only to load the config files."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from typing import Any
 import pandas as pd
 
 from itb_ext.errors import ConfigError, DataError
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.report.build import PairData, Report, build_report
-from itb_ext.report.html import ReportFiles, write_report
-from itb_ext.report.stored import (
+from itb_ext.evaluation.report import PairData, Report, build_report
+from itb_ext.evaluation.report_html import ReportFiles, write_report
+from itb_ext.evaluation.stored import (
     fill_missing_candles,
     read_backtest_result,
     read_stored_models,
     read_window_predictions,
     write_importance_cache,
 )
+from itb_ext.strategy.setup import ITBSetup
 
 
 def load_freqtrade_config(path: Path) -> dict[str, Any]:

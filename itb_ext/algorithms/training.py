@@ -18,7 +18,7 @@ from itb_ext.algorithms.registry import ALGORITHMS
 from itb_ext.config.compute import ComputeConfig
 from itb_ext.config.models import AlgorithmConfig, AlgorithmParams
 from itb_ext.errors import DataError
-from itb_ext.naming import score_column
+from itb_ext.pipeline.naming import score_column
 
 
 def training_rows(n_rows: int, params: AlgorithmParams) -> np.ndarray:

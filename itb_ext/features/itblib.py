@@ -15,7 +15,7 @@ from itb_ext.features.rolling import (
     rolling_nanstd,
     rolling_slope,
 )
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 GENERATOR = "itblib"
 

@@ -27,7 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from itb_ext.errors import DataError
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

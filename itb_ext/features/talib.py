@@ -10,7 +10,7 @@ from itb_ext.config.features import TalibConfig
 from itb_ext.errors import ConfigError
 from itb_ext.features.relative import to_relative
 from itb_ext.features.rolling import FloatArray, column_values, interpolate_gaps
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 GENERATOR = "talib"
 

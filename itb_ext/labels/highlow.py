@@ -11,7 +11,7 @@ from itb_ext.config.labels import (
     HIGHLOW_RISE_THRESHOLDS,
     HighlowConfig,
 )
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 
 def _future_extreme_pct(

@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from itb_ext.config.labels import Highlow2Config
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 #: Rows of future windows examined at once; bounds the temporary (rows x H) masks to ~1 MB each.
 _CELLS_PER_CHUNK = 1 << 20

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from itb_ext.config.labels import Topbot2Config
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 
 class _RangeTable:

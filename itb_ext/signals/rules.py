@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from itb_ext.config.signals import ThresholdRule2Config, ThresholdRuleConfig
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 
 def at_least(score: np.ndarray, threshold: float | None) -> np.ndarray:

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from itb_ext.config.signals import CombineConfig, SmoothenConfig
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 
 def generate_smoothen(df: pd.DataFrame, cfg: SmoothenConfig) -> pd.DataFrame:

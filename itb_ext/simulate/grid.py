@@ -18,7 +18,7 @@ import pandas as pd
 from itb_ext.config.signals import THRESHOLD_RULES
 from itb_ext.config.simulate import SimulateModelConfig
 from itb_ext.errors import ConfigError, DataError
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 from itb_ext.simulate.metrics import derive_metrics, months_covered
 from itb_ext.simulate.trades import check_options, fill_prices, next_true, trade_returns
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from itb_ext.config.risk import RiskConfig
 from itb_ext.errors import DataError
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.report import closed_trade_drawdown
 from itb_ext.risk.rules import EntryContext

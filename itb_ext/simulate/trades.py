@@ -35,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from itb_ext.errors import ConfigError, DataError
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 from itb_ext.simulate.metrics import direction_metrics, months_covered
 
 Side = Literal["long", "short"]

@@ -22,7 +22,7 @@ from itb_ext.algorithms import ALGORITHMS
 from itb_ext.config.base import FrozenModel
 from itb_ext.config.generators import GeneratorConfig, LabelConfig, PastWindowConfig
 from itb_ext.config.models import AlgorithmConfig
-from itb_ext.registry import BUILTIN_GENERATORS
+from itb_ext.pipeline.registry import BUILTIN_GENERATORS
 
 ROOT = Path(__file__).resolve().parents[2]
 

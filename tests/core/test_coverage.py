@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from itb_ext.coverage import CandleFile, Requirement, coverage_problem, train_candles
+from itb_ext.data.coverage import CandleFile, Requirement, coverage_problem, train_candles
 
 UTC = "UTC"
 FOLDER = Path("data/bitfinex")

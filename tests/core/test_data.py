@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itb_ext.data import read_table, validate_candles, write_table
+from itb_ext.data.candles import read_table, validate_candles, write_table
 from itb_ext.errors import DataError
 
 

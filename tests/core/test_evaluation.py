@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from itb_ext.errors import DataError
-from itb_ext.evaluation import buy_and_hold, model_quality
+from itb_ext.evaluation.quality import buy_and_hold, model_quality
 
 
 def test_model_quality_counts_only_known_labels_and_trusted_predictions() -> None:

@@ -13,9 +13,9 @@ from itb_ext.algorithms import ALGORITHMS, Algorithm, register_algorithm, train_
 from itb_ext.config.base import validate
 from itb_ext.config.models import AlgorithmConfig
 from itb_ext.errors import ConfigError
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.pipeline import ITBPipeline
-from itb_ext.registry import BUILTIN_GENERATORS, BuiltinGenerator, register_generator
+from itb_ext.pipeline.registry import BUILTIN_GENERATORS, BuiltinGenerator, register_generator
+from itb_ext.pipeline.steps import ITBPipeline
+from itb_ext.strategy.setup import ITBSetup
 from tests.core.toys.extensions import build_toy_nearest
 
 TOYS = "tests.core.toys.extensions"

@@ -23,7 +23,7 @@ from itb_ext.config.stationary import (
 )
 from itb_ext.errors import ConfigError, DataError
 from itb_ext.features import stationary as gen
-from itb_ext.pipeline import ITBPipeline
+from itb_ext.pipeline.steps import ITBPipeline
 
 nan = math.nan
 

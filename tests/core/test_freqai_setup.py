@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from itb_ext.errors import ConfigError
-from itb_ext.freqai_setup import ITBSetup, SignalOverrides
+from itb_ext.strategy.setup import ITBSetup, SignalOverrides
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "user_data" / "itb-sample-1h.json").read_text())

@@ -9,15 +9,15 @@ from sklearn.metrics import roc_auc_score
 
 from itb_ext.config.risk_controls import ModelHealthConfig
 from itb_ext.errors import ConfigError
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.monitoring.health import (
+from itb_ext.risk.model_health import (
     auc,
     model_health_frame,
     pause_signal,
     rolling_auc,
     rolling_hit_rate,
 )
-from itb_ext.monitoring.live import candle_health
+from itb_ext.strategy.model_health import candle_health
+from itb_ext.strategy.setup import ITBSetup
 
 
 def test_auc_counts_ties_as_half_and_needs_both_classes() -> None:

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from itb_ext.config.base import validate
-from itb_ext.notifications import ScoreNotificationConfig as Cfg
-from itb_ext.notifications import (
+from itb_ext.strategy.notifications import ScoreNotificationConfig as Cfg
+from itb_ext.strategy.notifications import (
     band_movement,
     find_band,
     format_price,

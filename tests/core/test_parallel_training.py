@@ -16,7 +16,7 @@ from itb_ext.config.base import validate
 from itb_ext.config.compute import ComputeConfig
 from itb_ext.config.models import AlgorithmConfig
 from itb_ext.errors import ConfigError, ITBError
-from itb_ext.freqai_setup import ITBSectionModel
+from itb_ext.strategy.setup import ITBSectionModel
 
 
 def algo(name: str, kind: str, **extra: object) -> AlgorithmConfig:

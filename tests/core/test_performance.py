@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itb_ext.performance import (
+from itb_ext.evaluation.metrics import (
     Trade,
     buy_and_hold_trades,
     daily_closes,

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from itb_ext.config.jsonc import loads_jsonc, strip_line_comments
 from itb_ext.errors import ConfigError, DataError
-from itb_ext.jsonc import loads_jsonc, strip_line_comments
-from itb_ext.pipeline import ITBPipeline, parse_section, run_steps
+from itb_ext.pipeline.steps import ITBPipeline, parse_section, run_steps
 
 
 def combine_entry(up: str, down: str, name: str, **extra: object) -> dict[str, object]:

@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itb_ext.freqai_setup import ITBSetup, SignalOverrides
-from itb_ext.plotting import (
+from itb_ext.strategy.charts import (
     DARK_BACKGROUND,
     LIGHT_BACKGROUND,
     MIN_CONTRAST,
     build_plot_config,
     contrast_ratio,
 )
+from itb_ext.strategy.setup import ITBSetup, SignalOverrides
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "user_data" / "itb-sample-1h.json").read_text())
@@ -132,7 +132,7 @@ def test_further_subplots_are_added_in_one_place() -> None:
 
 
 def test_model_health_subplots_are_visible_on_both_themes(sample: ITBSetup) -> None:
-    from itb_ext.monitoring.live import health_plot
+    from itb_ext.strategy.model_health import health_plot
 
     for title, columns in health_plot(sample).items():
         for column, options in columns.items():

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.report import metrics
-from itb_ext.report.build import PairData, build_report, summary_text
-from itb_ext.report.stored import BacktestResult
+from itb_ext.evaluation import report_metrics as metrics
+from itb_ext.evaluation.report import PairData, build_report, summary_text
+from itb_ext.evaluation.stored import BacktestResult
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[2]
 

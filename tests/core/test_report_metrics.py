@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from itb_ext.report import metrics as m
+from itb_ext.evaluation import report_metrics as m
 
 
 def test_roc_auc_counts_ordered_pairs_and_ties_half() -> None:
@@ -114,7 +114,7 @@ def test_trading_metrics_of_a_curve() -> None:
 
 
 def test_permutation_importance_finds_the_feature_the_model_reads() -> None:
-    from itb_ext.report.importance import permutation_importance
+    from itb_ext.evaluation.importance import permutation_importance
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"signal": rng.normal(size=400), "noise": rng.normal(size=400)})
@@ -129,7 +129,7 @@ def test_permutation_importance_finds_the_feature_the_model_reads() -> None:
 
 
 def test_missing_candles_are_filled_flat_at_the_previous_close() -> None:
-    from itb_ext.report.stored import fill_missing_candles
+    from itb_ext.evaluation.stored import fill_missing_candles
 
     candles = pd.DataFrame(
         {

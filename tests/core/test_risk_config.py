@@ -10,7 +10,7 @@ import pytest
 
 from itb_ext.config.risk import RiskConfig
 from itb_ext.errors import ConfigError
-from itb_ext.freqai_setup import ITBSetup
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "user_data" / "itb-sample-1h.json").read_text())["itb"]

@@ -10,7 +10,6 @@ import pytest
 from itb_ext.config.base import validate
 from itb_ext.config.risk_controls import KillSwitchConfig, ModelHealthConfig, TwapConfig
 from itb_ext.errors import ConfigError
-from itb_ext.freqai_setup import ITBSetup
 from itb_ext.risk.kill_switch import (
     Equity,
     Halt,
@@ -24,6 +23,7 @@ from itb_ext.risk.kill_switch import (
     write_halt,
 )
 from itb_ext.risk.twap import ChildOrder, next_child_stake, twap_schedule
+from itb_ext.strategy.setup import ITBSetup
 from tests.core.test_risk_config import with_risk
 
 NOW = datetime(2019, 5, 2, 15, tzinfo=UTC)

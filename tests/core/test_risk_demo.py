@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from itb_ext.adapters.risk_demo import summarise, without_risk_overrides
 from itb_ext.config.base import validate
 from itb_ext.config.risk import RiskConfig
+from itb_ext.demo.risk import summarise, without_risk_overrides
 
 
 def test_summary_row_from_backtest_statistics() -> None:

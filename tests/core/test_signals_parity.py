@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from itb_ext.pipeline import parse_section, run_steps
+from itb_ext.pipeline.steps import parse_section, run_steps
 from tests.conftest import ITBREF_DATASETS, compare_with_itb
 
 SCORE_INPUTS = ["lin_up", "lin_down", "rnd_up", "rnd_down", "q_up", "q_down"]

@@ -123,7 +123,7 @@ def test_cli_simulate_adds_the_risk_columns(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    from itb_ext.jsonc import loads_jsonc
+    from itb_ext.config.jsonc import loads_jsonc
 
     document = loads_jsonc(config_text)
     document["simulate_model"]["risk"] = {"backtest_slippage_bps": 5}

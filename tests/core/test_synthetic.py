@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from itb_ext.data.synthetic import brownian_bridge_bars
 from itb_ext.errors import DataError
-from itb_ext.synthetic import brownian_bridge_bars
 
 CANDLES_30M = Path(__file__).resolve().parents[2] / "user_data/data/bitfinex/BTC_USD-30m.feather"
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from itb_ext.errors import ConfigError
-from itb_ext.topology import producer_scores, producer_state, topology_of
+from itb_ext.strategy.topology import producer_scores, producer_state, topology_of
 
 PRODUCER = {"name": "signals", "host": "127.0.0.1", "port": 8080, "ws_token": "t"}
 

@@ -14,8 +14,8 @@ import pytest
 from itb_ext.config.base import validate
 from itb_ext.config.thresholds import ThresholdsConfig
 from itb_ext.errors import ConfigError
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.hyperopt_binding import (
+from itb_ext.signals.levels import quantile_levels, signals_at_levels
+from itb_ext.strategy.hyperopt_binding import (
     Fingerprint,
     bind_if_written_since,
     binding_path,
@@ -26,7 +26,7 @@ from itb_ext.hyperopt_binding import (
     describe_parameters,
     write_binding,
 )
-from itb_ext.walk_forward import quantile_levels, signals_at_levels
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[2]
 

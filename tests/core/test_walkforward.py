@@ -10,9 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itb_ext import walkforward
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.walkforward import WalkForward, auc_table, walk_forward_predictions
+from itb_ext.evaluation import walk_forward_study as walkforward
+from itb_ext.evaluation.walk_forward_study import (
+    WalkForward,
+    auc_table,
+    walk_forward_predictions,
+)
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESET = ROOT / "user_data" / "itb-stationary-1h.json"

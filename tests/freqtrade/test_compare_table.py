@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from itb_ext.adapters.compare import to_markdown
+from itb_ext.demo.compare import to_markdown
 
 
 def test_markdown_table_rounds_and_marks_missing_values() -> None:

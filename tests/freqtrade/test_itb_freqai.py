@@ -212,8 +212,9 @@ def test_freqai_expansion_multiplies_the_itb_features(tmp_path: Path) -> None:
 def test_demo_tables_come_from_the_stored_walk_forward_predictions(backtest: Run) -> None:
     from freqtrade.configuration.load_config import load_from_files
 
-    from itb_ext.adapters import compare, demo
-    from itb_ext.performance import daily_closes, equity_curve, period_days
+    from itb_ext.demo import compare
+    from itb_ext.demo import run as demo
+    from itb_ext.evaluation.metrics import daily_closes, equity_curve, period_days
 
     config_file = backtest.userdir.parent / "config.json"
     run = demo.DemoRun(

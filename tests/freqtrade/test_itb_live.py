@@ -91,7 +91,7 @@ def itb_messages(session: ReplaySession) -> list[str]:
 
 
 def score_config(session: ReplaySession) -> Any:
-    from itb_ext.freqai_setup import ITBSetup
+    from itb_ext.strategy.setup import ITBSetup
 
     cfg = ITBSetup.from_freqtrade_config(session.bot.build_config()).raw.score_notification_model
     assert cfg is not None
@@ -182,7 +182,7 @@ def test_pair_candles_has_the_plot_config_columns(itb_bot: ReplaySession) -> Non
 
 @slow
 def test_score_messages_follow_the_band_of_each_candle(itb_bot: ReplaySession) -> None:
-    from itb_ext.notifications import find_band, format_price, next_notification
+    from itb_ext.strategy.notifications import find_band, format_price, next_notification
 
     session = itb_bot
     cfg = score_config(session)

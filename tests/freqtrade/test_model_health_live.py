@@ -121,7 +121,7 @@ def expected_auc(frame: pd.DataFrame, labels: pd.DataFrame, model: str, row: int
 
 @slow
 def test_a_useless_model_pauses_entries_and_telegram_is_told(tmp_path: Path) -> None:
-    from itb_ext.freqai_setup import ITBSetup
+    from itb_ext.strategy.setup import ITBSetup
 
     strategies = tmp_path / "strategies"
     strategies.mkdir()

@@ -14,12 +14,12 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from itb_ext.adapters.report import load_freqtrade_config
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.report.stored import (
+from itb_ext.evaluation.stored import (
     fill_missing_candles,
     read_stored_models,
     read_window_predictions,
 )
+from itb_ext.strategy.setup import ITBSetup
 from tests.freqtrade.conftest import (
     CANDLES,
     ROOT,

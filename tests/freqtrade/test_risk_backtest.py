@@ -196,8 +196,8 @@ def test_freqtrade_and_the_risk_simulation_agree_on_the_same_predictions(backtes
     amounts to the market's precision (the simulation does not round).
     """
     from itb_ext.config.risk import RiskConfig
-    from itb_ext.freqai_setup import ITBSetup
     from itb_ext.simulate.risk import simulate_with_risk
+    from itb_ext.strategy.setup import ITBSetup
 
     folder = backtest.userdir.parent
     config = write_config(folder, **SMALL, itb=section_with(NO_HALTS))

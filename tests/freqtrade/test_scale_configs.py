@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from itb_ext.algorithms import training_rows
-from itb_ext.freqai_setup import ITBSetup
+from itb_ext.strategy.setup import ITBSetup
 
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
 USER_DATA = Path(__file__).resolve().parents[2] / "user_data"

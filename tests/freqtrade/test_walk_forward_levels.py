@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itb_ext.hyperopt_binding import bound_to, config_fingerprint
-from itb_ext.report.stored import read_window_predictions
+from itb_ext.evaluation.stored import read_window_predictions
+from itb_ext.strategy.hyperopt_binding import bound_to, config_fingerprint
 from tests.freqtrade.conftest import (
     CANDLES,
     ROOT,

@@ -78,7 +78,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from itb_ext.config_files import deep_merge
+from itb_ext.config.files import deep_merge
 from tests.support.fake_telegram import TELEGRAM_URL_ENV, FakeTelegram
 from tests.support.replay_exchange import (
     CLOCK_FILE_ENV,

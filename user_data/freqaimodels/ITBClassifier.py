@@ -20,9 +20,9 @@ from freqtrade.strategy import IStrategy
 from itb_ext.adapters.freqai_charts import missing_chart_predictions
 from itb_ext.algorithms import ScoreModels, train_score_models
 from itb_ext.errors import ITBError
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.naming import class_names, label_of_target, score_column
-from itb_ext.walk_forward import BUY_LEVEL, SELL_LEVEL, quantile_levels
+from itb_ext.pipeline.naming import class_names, label_of_target, score_column
+from itb_ext.signals.levels import BUY_LEVEL, SELL_LEVEL, quantile_levels
+from itb_ext.strategy.setup import ITBSetup
 
 logger = logging.getLogger(__name__)
 

@@ -17,16 +17,6 @@ from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter, IStrategy
 
 from itb_ext.errors import ITBError
-from itb_ext.freqai_setup import COMBINE_MODES, ITBSetup, SignalOverrides
-from itb_ext.hyperopt_binding import (
-    bind_if_written_since,
-    config_fingerprint,
-    decide_at_start,
-    describe_parameters,
-)
-from itb_ext.monitoring.health import PAUSE_COLUMN
-from itb_ext.monitoring.live import candle_health, health_plot
-from itb_ext.notifications import next_notification
 from itb_ext.risk.kill_switch import (
     Halt,
     counting_from,
@@ -37,11 +27,21 @@ from itb_ext.risk.kill_switch import (
     start_up,
 )
 from itb_ext.risk.limits import utc_day_start
+from itb_ext.risk.model_health import PAUSE_COLUMN
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.rules import EntryContext
 from itb_ext.risk.twap import next_child_stake, twap_schedule
-from itb_ext.topology import producer_scores, producer_state, topology_of
-from itb_ext.walk_forward import BUY_LEVEL, SELL_LEVEL, signals_at_levels
+from itb_ext.signals.levels import BUY_LEVEL, SELL_LEVEL, signals_at_levels
+from itb_ext.strategy.hyperopt_binding import (
+    bind_if_written_since,
+    config_fingerprint,
+    decide_at_start,
+    describe_parameters,
+)
+from itb_ext.strategy.model_health import candle_health, health_plot
+from itb_ext.strategy.notifications import next_notification
+from itb_ext.strategy.setup import COMBINE_MODES, ITBSetup, SignalOverrides
+from itb_ext.strategy.topology import producer_scores, producer_state, topology_of
 
 logger = logging.getLogger(__name__)
 

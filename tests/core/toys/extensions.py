@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from itb_ext.config.base import FrozenModel
 from itb_ext.config.models import AlgorithmConfig
-from itb_ext.frames import require_columns
+from itb_ext.pipeline.frames import require_columns
 
 
 class ToyMomentumConfig(FrozenModel):

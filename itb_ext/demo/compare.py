@@ -3,9 +3,9 @@
 
 All three strategies are FreqAI walk-forward backtests (train 180 days, predict the next 30,
 roll): every traded candle is out of sample. Their trades and buy-and-hold go through one set of
-metric definitions (:mod:`itb_ext.performance`).
+metric definitions (:mod:`itb_ext.evaluation.metrics`).
 
-    python -m itb_ext.adapters.compare [--out demo_output/comparison.md]   # or: make compare
+    python -m itb_ext.demo.compare [--out demo_output/comparison.md]   # or: make compare
 
 The ITB runs are the demo's (stored predictions are reused when ``make demo`` ran before).
 """
@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from itb_ext.adapters import demo
-from itb_ext.performance import (
+from itb_ext.demo import run as demo
+from itb_ext.evaluation.metrics import (
     Trade,
     buy_and_hold_trades,
     daily_closes,

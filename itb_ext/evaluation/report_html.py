@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from itb_ext.report.build import OVERALL, Report, summary_text
+from itb_ext.evaluation.report import OVERALL, Report, summary_text
 
 
 def _heatmap(table: pd.DataFrame, rows: str, value: str, title: str, mid: float) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from itb_ext.adapters.backtest_command import offline_backtest_argv
+from itb_ext.config.files import load_with_included
 from itb_ext.risk.report import closed_trade_drawdown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,9 +112,7 @@ def risk_comparison(
     :return: one row per (pairs, set-up): trades, return %, max drawdown % of closed-trade
         equity, largest stake as % of the starting wallet.
     """
-    from freqtrade.configuration.load_config import load_from_files
-
-    loaded = load_from_files([str(config)])
+    loaded = load_with_included(config)
     pairs: list[str] = list(loaded["exchange"]["pair_whitelist"])
     subsets = [pairs, *([p] for p in pairs)] if per_pair and len(pairs) > 1 else [pairs]
     rows = []
@@ -148,7 +147,7 @@ def print_risk_comparison(table: pd.DataFrame, timerange: str, fee: float) -> No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m itb_ext.adapters.risk_demo``: the demo's risk comparison for every pair alone
+    """``python -m itb_ext.demo.risk``: the demo's risk comparison for every pair alone
     too (after ``make demo``, which trains the models this reads)."""
     import argparse
 

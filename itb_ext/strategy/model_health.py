@@ -6,16 +6,16 @@ import pandas as pd
 
 from itb_ext.config.risk_controls import ModelHealthConfig
 from itb_ext.errors import ConfigError
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.monitoring.health import (
+from itb_ext.pipeline.naming import score_column
+from itb_ext.risk.model_health import (
     AUC_COLUMN,
     HIT_COLUMN,
     PAUSE_COLUMN,
     auc_column,
     model_health_frame,
 )
-from itb_ext.naming import score_column
-from itb_ext.plotting import SCORE_COLOUR, SELL_COLOUR, SMOOTHED_COLOUR, algorithm_colour
+from itb_ext.strategy.charts import SCORE_COLOUR, SELL_COLOUR, SMOOTHED_COLOUR, algorithm_colour
+from itb_ext.strategy.setup import ITBSetup
 
 TRAINING_MEAN_SUFFIX = "_mean"
 """FreqAI's live column of a returned column's training mean (``high_30_lc_mean``)."""
@@ -49,7 +49,7 @@ def candle_health(setup: ITBSetup, candles: pd.DataFrame, cfg: ModelHealthConfig
 
 def health_plot(setup: ITBSetup) -> dict[str, dict[str, dict[str, str]]]:
     """``plot_config`` subplots of the health figures."""
-    # colours of itb_ext.plotting: visible on FreqUI's dark and light themes
+    # colours of itb_ext.strategy.charts: visible on FreqUI's dark and light themes
     per_model = {
         auc_column(column): {"color": algorithm_colour(i)}
         for i, column in enumerate(setup.score_columns)

@@ -10,7 +10,7 @@ from itb_ext.config.base import validate
 from itb_ext.config.signals import ThresholdRule2Config, ThresholdRuleConfig
 from itb_ext.config.simulate import SimulateModelConfig
 from itb_ext.errors import ConfigError
-from itb_ext.pipeline import GeneratorStep, ITBPipeline
+from itb_ext.pipeline.steps import GeneratorStep, ITBPipeline
 
 _RULE_CONFIGS = (ThresholdRuleConfig, ThresholdRule2Config)
 

@@ -29,10 +29,10 @@ from itb_ext.config.signals import (
 )
 from itb_ext.config.thresholds import ThresholdsConfig
 from itb_ext.errors import ConfigError
-from itb_ext.naming import class_names, feature_column, score_column, target_column
-from itb_ext.notifications import ScoreNotificationConfig
-from itb_ext.pipeline import GeneratorStep, ITBPipeline, parse_section, run_steps
-from itb_ext.plotting import build_plot_config
+from itb_ext.pipeline.naming import class_names, feature_column, score_column, target_column
+from itb_ext.pipeline.steps import GeneratorStep, ITBPipeline, parse_section, run_steps
+from itb_ext.strategy.charts import build_plot_config
+from itb_ext.strategy.notifications import ScoreNotificationConfig
 
 CombineMode = Literal["difference", "relative", "no_combine"]
 COMBINE_MODES: tuple[CombineMode, ...] = ("difference", "relative", "no_combine")
@@ -379,7 +379,7 @@ class ITBSetup:
         return found.pop() if len(found) == 1 else None
 
     def plot_config(self) -> dict[str, Any]:
-        """FreqTrade ``plot_config`` (see :mod:`itb_ext.plotting`).
+        """FreqTrade ``plot_config`` (see :mod:`itb_ext.strategy.charts`).
 
         trade_score and its thresholds, a subplot per label comparing its algorithms and the
         combined score, and ``do_predict``.

@@ -2,7 +2,7 @@
 the stationary preset and with ITB's sample, then their out-of-sample model quality side by side
 and buy-and-hold over the same period.
 
-Run with ``make demo`` (or ``python -m itb_ext.adapters.demo``). Each step is a function, so that
+Run with ``make demo`` (or ``python -m itb_ext.demo.run``). Each step is a function, so that
 further comparisons can be added with one call in :func:`main`.
 """
 
@@ -22,9 +22,14 @@ from typing import Any
 import pandas as pd
 
 from itb_ext.adapters.backtest_command import offline_backtest_argv
-from itb_ext.adapters.risk_demo import print_risk_comparison, risk_comparison
-from itb_ext.evaluation import buy_and_hold, model_quality, read_backtest_predictions
-from itb_ext.freqai_setup import ITBSetup
+from itb_ext.config.files import load_with_included
+from itb_ext.demo.risk import print_risk_comparison, risk_comparison
+from itb_ext.evaluation.quality import (
+    buy_and_hold,
+    model_quality,
+    read_backtest_predictions,
+)
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_DATA = ROOT / "user_data"
@@ -38,9 +43,7 @@ AUC_GOAL = 0.65
 
 
 def _load_config(path: Path) -> dict[str, Any]:
-    from freqtrade.configuration.load_config import load_from_files
-
-    config: dict[str, Any] = load_from_files([str(path)])
+    config: dict[str, Any] = load_with_included(path)
     return config
 
 
@@ -278,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     risk_work = OUTPUT / "risk-comparison"
     risk_work.mkdir(parents=True, exist_ok=True)
     # All pairs only, reusing the preset's own backtest as the "with" row: the per-pair rows cost
-    # six more backtests (python -m itb_ext.adapters.risk_demo prints them).
+    # six more backtests (python -m itb_ext.demo.risk prints them).
     try:
         table = risk_comparison(
             CONFIG,
@@ -293,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"risk comparison: {exc}", file=sys.stderr)
     else:
         print_risk_comparison(table, args.timerange, preset.config["fee"])
-    print("each pair alone, with and without the risk layer: python -m itb_ext.adapters.risk_demo")
+    print("each pair alone, with and without the risk layer: python -m itb_ext.demo.risk")
     report_seconds = write_demo_report(preset.results_dir)
     print("\n== Stage times")
     for run in runs:

@@ -13,8 +13,8 @@ import pandas as pd
 from itb_ext.config.base import FrozenModel, validate
 from itb_ext.config.generators import GeneratorConfig, LabelConfig, PastWindowConfig
 from itb_ext.errors import ConfigError, DataError
-from itb_ext.frames import require_columns
-from itb_ext.registry import (
+from itb_ext.pipeline.frames import require_columns
+from itb_ext.pipeline.registry import (
     SECTION_STAGE,
     builtin_generator,
     is_custom_generator_name,

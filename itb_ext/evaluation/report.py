@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from itb_ext.freqai_setup import ITBSetup
-from itb_ext.naming import score_column
-from itb_ext.report import metrics
-from itb_ext.report.importance import permutation_importance
-from itb_ext.report.stored import BacktestResult, StoredModel
+from itb_ext.evaluation import report_metrics as metrics
+from itb_ext.evaluation.importance import permutation_importance
+from itb_ext.evaluation.stored import BacktestResult, StoredModel
+from itb_ext.pipeline.naming import score_column
+from itb_ext.strategy.setup import ITBSetup
 
 OVERALL = "all"
 LEVEL_COLUMNS = ("buy_threshold", "sell_threshold")
@@ -32,7 +32,7 @@ class PairData:
     :param candles: the pair's candles (``date``, OHLCV), covering the backtest and the label
         horizon after it.
     :param predictions: stored predictions with a ``window`` column (see
-        :func:`itb_ext.report.stored.read_window_predictions`).
+        :func:`itb_ext.evaluation.stored.read_window_predictions`).
     :param models: the stored model of each window (may be empty).
     """
 

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from itb_ext.config.risk_controls import ModelHealthConfig
-from itb_ext.naming import health_column
+from itb_ext.pipeline.naming import health_column
 
 PAUSE_COLUMN = "health_pause"
 AUC_COLUMN = "health_auc"

@@ -16,7 +16,7 @@ import pandas as pd
 
 from itb_ext.algorithms import train_score_models
 from itb_ext.errors import DataError
-from itb_ext.freqai_setup import ITBSetup
+from itb_ext.strategy.setup import ITBSetup
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from itb_ext.config.jsonc import load_jsonc
 from itb_ext.errors import ConfigError
-from itb_ext.jsonc import load_jsonc
 
 GENERATOR_SECTIONS = ("feature_sets", "label_sets", "signal_sets")
 _MAX_DEPTH = 10
@@ -29,7 +29,11 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
-def _with_included(path: Path, depth: int = 0) -> dict[str, Any]:
+def load_with_included(path: str | Path, depth: int = 0) -> dict[str, Any]:
+    """A config file merged over the files it includes (``add_config_files``), as FreqTrade
+    merges them: included files first, relative to the including file, the including file wins.
+    """
+    path = Path(path)
     document = load_jsonc(path)
     if not isinstance(document, Mapping):
         raise ConfigError(f"{path}: expected a JSON object at the top level")
@@ -40,7 +44,7 @@ def _with_included(path: Path, depth: int = 0) -> dict[str, Any]:
         raise ConfigError(f"{path}: add_config_files nested more than {_MAX_DEPTH} levels deep")
     merged: dict[str, Any] = {}
     for name in included:
-        merged = deep_merge(merged, _with_included(path.parent / name, depth + 1))
+        merged = deep_merge(merged, load_with_included(path.parent / name, depth + 1))
     return deep_merge(merged, {k: v for k, v in document.items() if k != "add_config_files"})
 
 
@@ -63,7 +67,7 @@ def load_itb_document(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{p}: expected a JSON object at the top level")
     document: Any = top
     if is_freqtrade_config(top):
-        document = _with_included(p).get("itb")
+        document = load_with_included(p).get("itb")
         if not isinstance(document, Mapping):
             raise ConfigError(
                 f"{p}: FreqTrade config without an 'itb' section (in the file or its "

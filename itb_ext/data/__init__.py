@@ -1,0 +1,1 @@
+"""Candles: reading, validating and writing them, coverage checks, and synthetic shorter bars."""

@@ -1,1 +1,0 @@
-"""The walk-forward report: out-of-sample model quality, trading metrics after fees, one HTML."""
