@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -72,14 +74,23 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def format_validation_error(exc: ValidationError) -> str:
-    """Render the first problem of a pydantic error as ``key: message (got value)`` on one line."""
-    err = exc.errors()[0]
+def format_validation_error(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """Render the first problem of a pydantic error as ``key: message (got value)`` on one line.
+
+    An unknown key is reported before anything else, since a misspelt key also leaves its right
+    spelling "missing"; a near miss of a known key is named ("did you mean ...").
+
+    :param exc: pydantic's error.
+    :param model: the validated class, for the names a misspelt key is compared with.
+    """
+    errors = exc.errors()
+    extra = [e for e in errors if e["type"] == "extra_forbidden"]
+    err = extra[0] if extra else errors[0]
     # Union members add their type name to the location; it means nothing to a user.
     loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
     path = _loc_to_path(loc) or "(entry)"
     if err["type"] == "extra_forbidden":
-        return f"unknown key '{path}'"
+        return f"unknown key '{path}'{_did_you_mean(loc, errors, model)}"
     if err["type"] == "missing":
         return f"missing required key '{path}'"
     got = err.get("input")
@@ -90,6 +101,52 @@ def format_validation_error(exc: ValidationError) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return f"{path}: {msg} (got {shown})"
+
+
+def _did_you_mean(loc: tuple[int | str, ...], errors: Sequence[Any], model: Any) -> str:
+    """`` (did you mean 'x'?)`` for the known key closest to the unknown one, or nothing."""
+    if not loc or not isinstance(loc[-1], str):
+        return ""
+    parent = loc[:-1]
+    known = set(_field_names(model, parent))
+    # keys reported missing beside the unknown one are known keys too (wherever models nest)
+    for e in errors:
+        e_loc = tuple(p for p in e["loc"] if not _is_union_tag(p))
+        if e["type"] == "missing" and e_loc[:-1] == parent and isinstance(e_loc[-1], str):
+            known.add(e_loc[-1])
+    by_case = {k.lower(): k for k in known}
+    if loc[-1].lower() in by_case:
+        return f" (did you mean '{by_case[loc[-1].lower()]}'?)"
+    close = difflib.get_close_matches(loc[-1], sorted(known), n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _field_names(model: Any, loc: tuple[int | str, ...]) -> list[str]:
+    """The keys a nested config model accepts at ``loc`` (empty where the path is not a model)."""
+    current = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [field.alias or name for name, field in current.model_fields.items()]
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The config model inside an annotation such as ``X | None`` or ``tuple[X, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 _TYPE_NAMES = {"int", "float", "str", "bool", "tuple", "dict", "list"}
@@ -112,4 +169,4 @@ def validate(model: type[M], data: Any, where: str) -> M:
     try:
         return model.model_validate(freeze(data))
     except ValidationError as exc:
-        raise ConfigError(f"{where}: {format_validation_error(exc)}") from None
+        raise ConfigError(f"{where}: {format_validation_error(exc, model)}") from None
