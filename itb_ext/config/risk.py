@@ -2,7 +2,8 @@
 
 Every default is deliberately conservative and independent of any particular market: a tenth of
 equity per trade, never more than a quarter, a stop three ATRs away, entries halted after a
-15 % drawdown or a 3 % losing day. Each part can be switched off (see the README's "Risk").
+15 % drawdown or a 3 % losing day. Each part can be switched off (see the README's "Risk"). A
+stake cap above half of equity is refused unless ``sizing.accept_large_stakes`` says it is meant.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ from pydantic import Field, model_validator
 from itb_ext.config.base import FrozenModel
 from itb_ext.config.risk_controls import KillSwitchConfig, ModelHealthConfig, TwapConfig
 
-SizingMode = Literal["fixed", "volatility", "kelly"]
-SIZING_MODES: tuple[SizingMode, ...] = ("fixed", "volatility", "kelly")
+SizingMode = Literal["fixed", "volatility", "kelly", "volatility_target"]
+SIZING_MODES: tuple[SizingMode, ...] = ("fixed", "volatility", "kelly", "volatility_target")
+
+#: The largest ``max_fraction`` accepted without ``accept_large_stakes``: above it one bad trade
+#: can take more than half of the account with it.
+LARGE_STAKE_FRACTION = 0.5
 
 
 class SignalStrengthConfig(FrozenModel):
@@ -33,13 +38,25 @@ class SizingConfig(FrozenModel):
     """How much of equity one trade stakes.
 
     :param mode: ``fixed`` (``fraction`` of equity), ``volatility`` (lose ``risk_per_trade`` of
-        equity if the ATR stop is hit), ``kelly`` (fractional Kelly from recent closed trades).
+        equity if the ATR stop is hit), ``kelly`` (fractional Kelly from recent closed trades),
+        ``volatility_target`` (``target_volatility`` over the pair's realised annualised
+        volatility, so a calm market gets a larger stake and a wild one a smaller).
     :param fraction: stake of ``fixed`` as a fraction of equity.
     :param risk_per_trade: equity lost at the stop, ``volatility`` mode.
     :param kelly_fraction: share of the full Kelly stake, ``kelly`` mode (1 = full Kelly).
     :param kelly_trades: closed trades the Kelly estimate uses; fewer give ``min_fraction``.
-    :param min_fraction: stake when there is no estimate yet, and the smallest Kelly stake.
-    :param max_fraction: no single stake ever exceeds this fraction of equity, in any mode.
+    :param target_volatility: annualised volatility one position aims at, ``volatility_target``
+        mode (0.15 = 15 % a year). It is per position: N positions that move together add up to
+        about N times it, so for a portfolio target T with N correlated positions use about T/N.
+    :param volatility_window: candles of 1-candle log returns whose standard deviation is the
+        realised volatility, ``volatility_target`` mode. It is annualised with the square root of
+        the candles in a 365-day year of the timeframe. The default 720 is 30 days at 1h (5 days
+        at 10m, 120 days at 4h); fewer candles give ``min_fraction``.
+    :param min_fraction: stake when there is no estimate yet (no Kelly trades, no ATR stop, no
+        volatility), and the smallest Kelly stake.
+    :param max_fraction: no single stake ever exceeds this fraction of equity, in any mode; above
+        0.5 it needs ``accept_large_stakes``.
+    :param accept_large_stakes: allow a ``max_fraction`` above 0.5 (an all-in comparison, say).
     :param signal_strength: optional scaling by the score's distance beyond its threshold.
     """
 
@@ -48,12 +65,20 @@ class SizingConfig(FrozenModel):
     risk_per_trade: float = Field(default=0.01, gt=0, le=1)
     kelly_fraction: float = Field(default=0.5, gt=0, le=1)
     kelly_trades: int = Field(default=30, ge=2)
+    target_volatility: float = Field(default=0.15, gt=0, le=5)
+    volatility_window: int = Field(default=720, ge=2)
     min_fraction: float = Field(default=0.02, gt=0, le=1)
     max_fraction: float = Field(default=0.25, gt=0, le=1)
+    accept_large_stakes: bool = False
     signal_strength: SignalStrengthConfig | None = None
 
     @model_validator(mode="after")
     def _bounds(self) -> SizingConfig:
+        if self.max_fraction > LARGE_STAKE_FRACTION and not self.accept_large_stakes:
+            raise ValueError(
+                f"max_fraction {self.max_fraction} lets one trade stake more than "
+                f"{LARGE_STAKE_FRACTION:.0%} of equity; lower it or set accept_large_stakes: true"
+            )
         if self.min_fraction > self.max_fraction:
             raise ValueError("min_fraction must not exceed max_fraction")
         if self.fraction > self.max_fraction:
@@ -150,6 +175,9 @@ class RiskConfig(FrozenModel):
     :param kill_switch: automatic halt beyond hard loss limits (dry-run and live).
     :param twap: sliced entries of large stakes.
     :param model_health: rolling out-of-sample model quality and the entry pause.
+    :param min_hold_candles: an exit signal is not followed before the trade has been open this
+        many candles (0 = off), so a score hovering at the sell level does not churn fees; stops,
+        the kill switch, ROI and forced exits are always followed.
     """
 
     enabled: bool = True
@@ -161,3 +189,4 @@ class RiskConfig(FrozenModel):
     kill_switch: KillSwitchConfig = Field(default_factory=KillSwitchConfig)
     twap: TwapConfig = Field(default_factory=TwapConfig)
     model_health: ModelHealthConfig = Field(default_factory=ModelHealthConfig)
+    min_hold_candles: int = Field(default=0, ge=0)

@@ -44,3 +44,11 @@ def health_column(figure: str, model: str) -> str:
     :param model: the model's probability column.
     """
     return f"health_{figure}_{model}"
+
+
+def risk_column(measure: str) -> str:
+    """A candle measure of the risk layer: ``risk_<measure>`` (``risk_annualised_vol``).
+
+    :param measure: what the column holds, in a few words joined by ``_``.
+    """
+    return f"risk_{measure}"

@@ -1,4 +1,5 @@
-"""Candle measures the risk rules need: average true range and the volatility regime.
+"""Candle measures the risk rules need: average true range, the volatility regime and the
+annualised volatility of volatility-target sizing.
 
 All are causal (a row reads its own and earlier candles) and non-recursive (a plain rolling
 window), so they do not depend on how much history was loaded before a row.
@@ -6,15 +7,20 @@ window), so they do not depend on how much history was loaded before a row.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from itb_ext.config.risk import RegimeConfig
+from itb_ext.pipeline.naming import risk_column
 
 ATR_COLUMN = "risk_atr"
 VOL_COLUMN = "risk_realised_vol"
 VOL_RANK_COLUMN = "risk_vol_rank"
 HIGH_VOL_COLUMN = "risk_high_vol"
+#: Realised volatility scaled to a year, read by ``volatility_target`` sizing.
+ANNUALISED_VOL_COLUMN = risk_column("annualised_vol")
 
 
 def true_range(candles: pd.DataFrame) -> pd.Series:
@@ -41,6 +47,18 @@ def realised_volatility(close: pd.Series, window: int) -> pd.Series:
     """Standard deviation of log returns over ``window`` candles."""
     log_returns = np.log(close.astype("float64")).diff()
     return log_returns.rolling(window, min_periods=window).std(ddof=0)
+
+
+def annualised_volatility(close: pd.Series, window: int, candles_per_year: float) -> pd.Series:
+    """:func:`realised_volatility` times ``sqrt(candles_per_year)``: the standard deviation a
+    year of such candles would have if returns were independent.
+
+    :param close: closes in time order.
+    :param window: 1-candle log returns in each standard deviation (``window + 1`` closes).
+    :param candles_per_year: candles of the timeframe in a 365-day year (8760 at 1h); NaN gives
+        an all-missing result.
+    """
+    return realised_volatility(close, window) * math.sqrt(candles_per_year)
 
 
 def volatility_rank(vol: pd.Series, history: int) -> pd.Series:

@@ -7,19 +7,27 @@ Nothing here imports FreqTrade; trades arrive as plain numbers.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from itb_ext.config.risk import RiskConfig
-from itb_ext.risk.indicators import ATR_COLUMN, HIGH_VOL_COLUMN, risk_indicators
+from itb_ext.risk.indicators import (
+    ANNUALISED_VOL_COLUMN,
+    ATR_COLUMN,
+    HIGH_VOL_COLUMN,
+    annualised_volatility,
+    risk_indicators,
+)
 from itb_ext.risk.limits import protection_list
 from itb_ext.risk.rules import EntryContext, entry_refusal
 from itb_ext.risk.sizing import stake_amount, stake_fraction
 from itb_ext.risk.slippage import Side, slipped_price
 from itb_ext.risk.stops import regime_factors, stop_distance, stop_price
+from itb_ext.risk.timeframes import candle_length, candles_per_year, typical_candle_length
+from itb_ext.risk.turnover import exit_allowed
 
 
 def _number(row: Mapping[str, Any], key: str) -> float:
@@ -36,9 +44,16 @@ class RiskPolicy:
     """The risk rules of one ``itb.risk`` section.
 
     :param cfg: the validated section.
+    :param timeframe: the candles' timeframe (``1h``), which annualises the volatility of
+        ``volatility_target`` sizing; None takes the median step of the candles' ``date``.
     """
 
     cfg: RiskConfig
+    timeframe: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeframe is not None:
+            candle_length(self.timeframe)  # a bad timeframe fails here, once, with its name
 
     @property
     def atr_window(self) -> int:
@@ -55,13 +70,32 @@ class RiskPolicy:
         need = self.atr_window + 1  # the true range reads the previous close
         if self.cfg.regime is not None:
             need = max(need, self.cfg.regime.vol_window + self.cfg.regime.history)
+        if self.cfg.sizing.mode == "volatility_target":
+            need = max(need, self.cfg.sizing.volatility_window + 1)  # returns need a prior close
         return need
 
+    def candles_per_year(self, candles: pd.DataFrame) -> float:
+        """Candles of the timeframe in a 365-day year; NaN when neither the timeframe nor the
+        candles' dates tell the candle length."""
+        if self.timeframe is not None:
+            return candles_per_year(candle_length(self.timeframe))
+        if "date" not in candles.columns:
+            return math.nan
+        step = typical_candle_length(candles["date"])
+        return math.nan if step is None else candles_per_year(step)
+
     def indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
-        """The risk columns (ATR, volatility regime) of ``candles``; empty when switched off."""
+        """The risk columns (ATR, volatility regime, the sizing mode's volatility) of
+        ``candles``; empty when switched off."""
         if not self.cfg.enabled:
             return pd.DataFrame(index=candles.index)
-        return risk_indicators(candles, self.atr_window, self.cfg.regime)
+        out = risk_indicators(candles, self.atr_window, self.cfg.regime)
+        sizing = self.cfg.sizing
+        if sizing.mode == "volatility_target":
+            out[ANNUALISED_VOL_COLUMN] = annualised_volatility(
+                candles["close"], sizing.volatility_window, self.candles_per_year(candles)
+            )
+        return out
 
     #: The candle columns :meth:`stoploss` and :meth:`distance` read.
     stop_columns: tuple[str, ...] = (ATR_COLUMN, HIGH_VOL_COLUMN)
@@ -99,6 +133,7 @@ class RiskPolicy:
             recent_profits=recent_profits,
             score_excess=None if score_excess is None or math.isnan(score_excess) else score_excess,
             regime_factor=size_factor,
+            volatility=_number(row, ANNUALISED_VOL_COLUMN),
         )
         return stake_amount(equity, fraction, min_stake, max_stake)
 
@@ -138,6 +173,13 @@ class RiskPolicy:
         if not self.cfg.enabled:
             return None
         return entry_refusal(self.cfg, context)
+
+    def exit_allowed(
+        self, open_candles: int, reason: str, signal_tags: Collection[str] = ()
+    ) -> bool:
+        """``confirm_trade_exit``'s answer: False for an exit signal within ``min_hold_candles``
+        of the entry (see :func:`itb_ext.risk.turnover.exit_allowed`)."""
+        return exit_allowed(open_candles, reason, self.cfg, signal_tags)
 
     def protections(self) -> list[dict[str, Any]]:
         """FreqTrade protection entries for the strategy's ``protections`` property."""

@@ -6,6 +6,7 @@ the hard cap, :func:`stake_amount` turns it into money within the exchange's lim
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from itb_ext.config.risk import SignalStrengthConfig, SizingConfig
@@ -21,6 +22,22 @@ def volatility_fraction(risk_per_trade: float, stop_distance: float) -> float:
     if stop_distance <= 0:
         raise ValueError(f"stop distance must be positive (got {stop_distance})")
     return risk_per_trade / stop_distance
+
+
+def volatility_target_fraction(target: float, volatility: float | None) -> float | None:
+    """The fraction of equity whose annualised volatility is ``target``.
+
+    A position of fraction ``f`` in a pair of annualised volatility ``σ`` moves equity by
+    ``f·σ`` a year, so ``f = target / σ``.
+
+    :param target: wanted annualised volatility of the position, e.g. 0.15.
+    :param volatility: the pair's realised annualised volatility.
+    :return: ``target / volatility`` (uncapped), or None without a usable volatility (missing,
+        NaN, zero or negative).
+    """
+    if volatility is None or not math.isfinite(volatility) or volatility <= 0:
+        return None
+    return target / volatility
 
 
 def kelly_fraction(profits: Sequence[float], trades: int, fraction: float) -> float | None:
@@ -66,6 +83,7 @@ def stake_fraction(
     recent_profits: Sequence[float] = (),
     score_excess: float | None = None,
     regime_factor: float = 1.0,
+    volatility: float | None = None,
 ) -> float:
     """The fraction of equity one new trade stakes, capped at ``cfg.max_fraction``.
 
@@ -75,6 +93,8 @@ def stake_fraction(
     :param recent_profits: the strategy's closed trades' profit ratios, oldest first (``kelly``).
     :param score_excess: the score's distance beyond its threshold (signal-strength scaling).
     :param regime_factor: multiplier of the volatility regime (1 outside the high regime).
+    :param volatility: the pair's realised annualised volatility (``volatility_target``; without
+        one, e.g. too few candles yet, ``min_fraction``).
     """
     if cfg.mode == "fixed":
         base = cfg.fraction
@@ -84,6 +104,9 @@ def stake_fraction(
             if stop_distance is not None and stop_distance > 0
             else cfg.min_fraction
         )
+    elif cfg.mode == "volatility_target":
+        target = volatility_target_fraction(cfg.target_volatility, volatility)
+        base = cfg.min_fraction if target is None else target
     else:
         kelly = kelly_fraction(recent_profits, cfg.kelly_trades, cfg.kelly_fraction)
         # Without an estimate, or with a non-positive one, keep trading at the minimum size:

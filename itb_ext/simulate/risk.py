@@ -5,7 +5,8 @@ strategy calls (:class:`itb_ext.risk.policy.RiskPolicy`).
 Timing follows FreqTrade's backtest of a signal column: a signal on candle ``i`` fills at the
 open of candle ``i+1``; the stop is checked on every candle of the trade, the entry candle
 included, after it was raised with the candle's high and the last closed candle's ATR; an exit
-signal wins over a stop on the same candle; a position open at the end is closed at the last
+signal wins over a stop on the same candle but waits ``min_hold_candles`` after the entry (as
+``confirm_trade_exit`` makes it in FreqTrade); a position open at the end is closed at the last
 close (``force_exit``). Long trades only. FreqTrade's protections (drawdown halt, stop-loss
 guard, cooldown) are FreqTrade's own and are not simulated.
 """
@@ -28,6 +29,7 @@ from itb_ext.risk.report import closed_trade_drawdown
 from itb_ext.risk.rules import EntryContext
 from itb_ext.risk.slippage import slipped_price
 from itb_ext.risk.stops import ratchet
+from itb_ext.risk.turnover import EXIT_SIGNAL_REASON
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,9 @@ def simulate_with_risk(
                         position["pct"] = d
         if position is None:
             continue
-        if sells[i - 1] and position["row"] < i:
-            close(i, slipped_price(opens[i], "sell", bps, low=lows[i]), "exit_signal")
+        held = i - int(position["row"])
+        if sells[i - 1] and held > 0 and policy.exit_allowed(held, EXIT_SIGNAL_REASON):
+            close(i, slipped_price(opens[i], "sell", bps, low=lows[i]), EXIT_SIGNAL_REASON)
             continue
         if not (on and risk.stop is not None):
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
@@ -11,11 +12,13 @@ import pytest
 from itb_ext.config.risk import (
     ProtectionsConfig,
     RegimeConfig,
+    RiskConfig,
     SignalStrengthConfig,
     SizingConfig,
     StopConfig,
 )
 from itb_ext.risk.indicators import (
+    annualised_volatility,
     average_true_range,
     realised_volatility,
     risk_indicators,
@@ -23,12 +26,14 @@ from itb_ext.risk.indicators import (
     volatility_rank,
 )
 from itb_ext.risk.limits import daily_loss_exceeded, protection_list, utc_day_start
+from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.sizing import (
     kelly_fraction,
     signal_strength_multiplier,
     stake_amount,
     stake_fraction,
     volatility_fraction,
+    volatility_target_fraction,
 )
 from itb_ext.risk.slippage import slipped_price
 from itb_ext.risk.stops import ratchet, regime_factors, stop_distance, stop_price
@@ -81,6 +86,32 @@ def test_kelly_sizing_falls_back_to_minimum_and_is_capped() -> None:
     assert stake_fraction(cfg, recent_profits=[-0.01] * 5) == 0.02  # no edge: minimum size
     wide = SizingConfig(mode="kelly", kelly_trades=5, kelly_fraction=0.5, max_fraction=0.25)
     assert stake_fraction(wide, recent_profits=profits) == pytest.approx(0.2)
+
+
+def test_volatility_target_stakes_target_over_realised_volatility() -> None:
+    # 15 % a year wanted, the pair moves 60 % a year: a quarter of equity moves it 15 %
+    assert volatility_target_fraction(0.15, 0.6) == pytest.approx(0.25)
+    cfg = SizingConfig(mode="volatility_target", target_volatility=0.15, max_fraction=0.2)
+    assert stake_fraction(cfg, volatility=0.6) == pytest.approx(0.2)  # 0.25 capped
+    assert stake_fraction(cfg, volatility=1.5) == pytest.approx(0.1)
+    assert stake_fraction(cfg, volatility=1.5, regime_factor=0.5) == pytest.approx(0.05)
+    # no volatility yet, or a flat market: the minimum stake, not an infinite one
+    for unknown in (None, float("nan"), 0.0, float("inf")):
+        assert stake_fraction(cfg, volatility=unknown) == cfg.min_fraction
+    # the other modes do not read it
+    assert stake_fraction(SizingConfig(fraction=0.1), volatility=0.01) == 0.1
+
+
+def test_volatility_target_stake_never_exceeds_max_fraction() -> None:
+    cfg = SizingConfig(
+        mode="volatility_target",
+        target_volatility=5.0,
+        max_fraction=0.3,
+        signal_strength=SignalStrengthConfig(full_at=0.1, floor=1.0),
+    )
+    for vol in np.logspace(-9, 1, 50):
+        assert stake_fraction(cfg, volatility=float(vol), score_excess=1.0) <= 0.3
+    assert stake_fraction(cfg, volatility=1e-9) == 0.3
 
 
 def test_signal_strength_scales_from_floor_to_full() -> None:
@@ -158,6 +189,19 @@ def test_realised_volatility_and_rank_are_causal() -> None:
     pd.testing.assert_series_equal(realised_volatility(longer, 2).iloc[:5], vol)
 
 
+def test_annualised_volatility_exact_and_causal() -> None:
+    # log returns +0.02, -0.02, +0.02, 0: over 2 returns the deviation (ddof 0) is 0.02, then
+    # |0.02 - 0| / 2 = 0.01; a daily candle's year has 365 of them
+    close = pd.Series(100 * np.exp(np.cumsum([0.0, 0.02, -0.02, 0.02, 0.0])))
+    vol = annualised_volatility(close, 2, 365.0)
+    assert vol.iloc[:2].isna().all()
+    assert vol.iloc[2:].tolist() == pytest.approx(
+        [0.02 * math.sqrt(365), 0.02 * math.sqrt(365), 0.01 * math.sqrt(365)]
+    )
+    longer = pd.concat([close, pd.Series([1.0, 1000.0])], ignore_index=True)
+    pd.testing.assert_series_equal(annualised_volatility(longer, 2, 365.0).iloc[:5], vol)
+
+
 def test_risk_indicators_mark_the_high_regime() -> None:
     rng = np.random.default_rng(0)
     sigma = np.r_[np.full(60, 0.001), np.full(20, 0.05)]
@@ -222,9 +266,6 @@ def test_closed_trade_drawdown_from_the_running_peak() -> None:
 
 
 def test_lookback_covers_the_atr_and_the_volatility_rank() -> None:
-    from itb_ext.config.risk import RiskConfig
-    from itb_ext.risk.policy import RiskPolicy
-
     assert RiskPolicy(RiskConfig()).lookback() == 24 + 720
     assert RiskPolicy(RiskConfig(regime=None)).lookback() == 15
     assert RiskPolicy(RiskConfig(enabled=False)).lookback() == 0
@@ -235,3 +276,63 @@ def test_lookback_covers_the_atr_and_the_volatility_rank() -> None:
     last = RiskPolicy(RiskConfig()).indicators(frame).iloc[-1]
     assert last.notna().all()
     assert RiskPolicy(RiskConfig()).indicators(frame.iloc[1:]).iloc[-1].isna().any()
+
+
+def target_policy(timeframe: str | None = "1d", window: int = 2) -> RiskPolicy:
+    sizing = SizingConfig(
+        mode="volatility_target", target_volatility=0.06, volatility_window=window
+    )
+    return RiskPolicy(RiskConfig(sizing=sizing, stop=None, regime=None), timeframe=timeframe)
+
+
+def daily_candles(log_returns: list[float], freq: str = "1D") -> pd.DataFrame:
+    close = 100 * np.exp(np.cumsum([0.0, *log_returns]))
+    return pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=len(close), freq=freq, tz="UTC"),
+            "high": close,
+            "low": close,
+            "close": close,
+        }
+    )
+
+
+def test_policy_stakes_the_volatility_target_of_the_newest_candle() -> None:
+    candles = daily_candles([0.02, -0.02, 0.02])
+    columns = target_policy().indicators(candles)
+    assert "risk_annualised_vol" in columns
+    rows = pd.concat([candles, columns], axis=1).to_dict("records")
+
+    def stake(row: dict) -> float:
+        return target_policy().stake(
+            equity=10_000.0, price=100.0, row=row, min_stake=None, max_stake=10_000.0
+        )
+
+    # rows 2 and 3: a deviation of 0.02 a day, 0.382 a year -> 0.06 / 0.382 = 15.7 % of equity
+    assert stake(rows[3]) == pytest.approx(10_000 * 0.06 / (0.02 * math.sqrt(365)))
+    assert stake(rows[3]) == pytest.approx(1570.27, abs=0.01)
+    assert stake(rows[1]) == pytest.approx(200.0)  # too few candles: min_fraction 2 %
+
+
+def test_candle_length_comes_from_the_timeframe_or_the_dates() -> None:
+    # hourly candles with one missing: the median step is still an hour
+    candles = daily_candles([0.01, -0.01, 0.01, -0.01], freq="1h").drop(index=2)
+    stated = target_policy("1h").indicators(candles)["risk_annualised_vol"]
+    inferred = target_policy(None).indicators(candles)["risk_annualised_vol"]
+    pd.testing.assert_series_equal(stated, inferred)
+    assert target_policy("1h").candles_per_year(candles) == 8760
+    assert math.isnan(target_policy(None).candles_per_year(candles.drop(columns="date")))
+    assert target_policy(None).indicators(candles.drop(columns="date")).iloc[:, -1].isna().all()
+
+
+def test_lookback_covers_the_volatility_window() -> None:
+    sizing = SizingConfig(mode="volatility_target")
+    policy = RiskPolicy(RiskConfig(sizing=sizing, regime=None), timeframe="1h")
+    assert policy.lookback() == 721  # 720 returns need 721 closes
+    # the regime's longer history still rules when it is on
+    assert RiskPolicy(RiskConfig(sizing=sizing)).lookback() == 24 + 720
+    rng = np.random.default_rng(2)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 721)))
+    frame = pd.DataFrame({"high": close * 1.01, "low": close * 0.99, "close": close})
+    assert policy.indicators(frame)["risk_annualised_vol"].iloc[-1] > 0
+    assert np.isnan(policy.indicators(frame.iloc[1:])["risk_annualised_vol"].iloc[-1])

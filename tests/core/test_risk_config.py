@@ -54,12 +54,29 @@ def test_a_section_without_risk_gets_the_defaults() -> None:
         ),
         (
             {"sizing": {"mode": "martingale"}},
-            "itb: risk.sizing.mode: Input should be 'fixed', 'volatility' or 'kelly' "
-            "(got 'martingale')",
+            "itb: risk.sizing.mode: Input should be 'fixed', 'volatility', 'kelly' or "
+            "'volatility_target' (got 'martingale')",
         ),
         (
             {"sizing": {"fraction": 0.5}},
             "itb: risk.sizing: fraction must not exceed max_fraction",
+        ),
+        (
+            {"sizing": {"max_fraction": 0.6}},
+            "itb: risk.sizing: max_fraction 0.6 lets one trade stake more than 50% of equity; "
+            "lower it or set accept_large_stakes: true",
+        ),
+        (
+            {"sizing": {"mode": "volatility_target", "target_volatility": 0}},
+            "itb: risk.sizing.target_volatility: Input should be greater than 0 (got 0)",
+        ),
+        (
+            {"sizing": {"mode": "volatility_target", "volatility_window": 1}},
+            "itb: risk.sizing.volatility_window: Input should be greater than or equal to 2",
+        ),
+        (
+            {"min_hold_candles": -1},
+            "itb: risk.min_hold_candles: Input should be greater than or equal to 0 (got -1)",
         ),
         (
             {"protections": {"daily_loss_limit": 0}},
@@ -95,3 +112,18 @@ def test_every_guard_can_be_switched_off() -> None:
     assert risk.stop is None and risk.regime is None
     assert risk.protections.max_drawdown is None
     assert risk.backtest_slippage_bps == 0
+
+
+def test_volatility_target_defaults_and_the_large_stake_acknowledgement() -> None:
+    risk = ITBSetup.from_freqtrade_config(
+        with_risk({"sizing": {"mode": "volatility_target"}})
+    ).raw.risk
+    assert risk.sizing.target_volatility == 0.15
+    assert risk.sizing.volatility_window == 720
+    assert risk.sizing.max_fraction == 0.25
+    assert risk.min_hold_candles == 0
+    # half of equity is still accepted as it is; more needs the acknowledgement
+    half = ITBSetup.from_freqtrade_config(with_risk({"sizing": {"max_fraction": 0.5}}))
+    assert half.raw.risk.sizing.max_fraction == 0.5
+    all_in = {"sizing": {"fraction": 1.0, "max_fraction": 1.0, "accept_large_stakes": True}}
+    assert ITBSetup.from_freqtrade_config(with_risk(all_in)).raw.risk.sizing.max_fraction == 1.0
