@@ -41,7 +41,13 @@ def without_risk_overrides(pairs: int) -> dict[str, Any]:
         "stake_amount": "unlimited",
         "itb": {
             "risk": {
-                "sizing": {"mode": "fixed", "fraction": share, "max_fraction": share},
+                "sizing": {
+                    "mode": "fixed",
+                    "fraction": share,
+                    "max_fraction": share,
+                    # one pair alone stakes all of it: the comparison's "without" row, on purpose
+                    "accept_large_stakes": share > 0.5,
+                },
                 "stop": None,
                 "regime": None,
                 "protections": {

@@ -158,7 +158,8 @@ def test_daily_loss_limit_stops_entries_for_the_rest_of_the_utc_day(backtest: Ru
         ),
         (
             {"sizing": {"mode": "all_in"}},
-            "itb: risk.sizing.mode: Input should be 'fixed', 'volatility' or 'kelly'",
+            "itb: risk.sizing.mode: Input should be 'fixed', 'volatility', 'kelly' or "
+            "'volatility_target'",
         ),
     ],
 )
