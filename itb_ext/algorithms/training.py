@@ -60,12 +60,14 @@ class ScoreModel:
     :param algorithm: the algorithm entry's name.
     :param estimator: the fitted estimator, or None when the training rows held one class only.
     :param constant: the probability returned when ``estimator`` is None.
+    :param base_rate: share of the training window's known rows where the label is true.
     """
 
     label: str
     algorithm: str
     estimator: Any
     constant: float = 0.0
+    base_rate: float = float("nan")
 
     @property
     def column(self) -> str:
@@ -83,10 +85,18 @@ class ScoreModels:
 
     :param features: the training feature names, in the order the models expect.
     :param models: one model per (label, algorithm), labels in the outer loop.
+    :param centred: predict each probability minus its label's base rate in the training
+        window, so that 0 means "as likely as usual" in every window (a level of +0.02 then
+        means the same whether the window was calm or wild).
     """
 
     features: list[str]
     models: list[ScoreModel] = field(default_factory=list)
+    centred: bool = False
+
+    def base_rates(self) -> dict[str, float]:
+        """Each label's base rate in the training window."""
+        return {m.label: m.base_rate for m in self.models}
 
     @property
     def columns(self) -> list[str]:
@@ -107,7 +117,7 @@ class ScoreModels:
             col = np.full(len(X), np.nan)
             if ok.any():
                 col[ok] = model.predict(values[ok])
-            out[model.column] = col
+            out[model.column] = col - model.base_rate if self.centred else col
         return pd.DataFrame(out, index=X.index)
 
 
@@ -117,6 +127,7 @@ def train_score_models(
     algorithms: Sequence[AlgorithmConfig],
     seed: int = 0,
     compute: ComputeConfig | None = None,
+    centred: bool = False,
 ) -> ScoreModels:
     """Train one classifier per (label, algorithm) on the rows where features and labels are known.
 
@@ -126,6 +137,7 @@ def train_score_models(
     :param seed: random seed.
     :param compute: where the models are fitted (``itb.compute``; default: one after another
         here). The models are the same wherever they were fitted.
+    :param centred: see :class:`ScoreModels`.
     :raises DataError: when no training row is left.
     """
     values = X.to_numpy(dtype="float64")
@@ -133,19 +145,23 @@ def train_score_models(
     if not known.any():
         raise DataError("training: no row has all features and labels known")
     values = values[known]
-    result = ScoreModels(features=list(X.columns))
+    result = ScoreModels(features=list(X.columns), centred=centred)
     tasks: list[FitTask] = []
     for label in labels.columns:
         y = labels[label].to_numpy()[known].astype(bool).astype(int)
+        # over every known row of the window, whichever rows an algorithm samples
+        base_rate = float(y.mean())
         for algo in algorithms:
             rows = training_rows(len(values), algo.params)
             Xa, ya = values[rows], y[rows]
             if ya.min() == ya.max():
-                result.models.append(ScoreModel(label, algo.name, None, float(ya[0])))
+                result.models.append(
+                    ScoreModel(label, algo.name, None, float(ya[0]), base_rate=base_rate)
+                )
                 continue
             estimator = build_estimator(algo, values.shape[1], len(rows), seed)
             tasks.append(FitTask(estimator, Xa, ya))
-            result.models.append(ScoreModel(label, algo.name, estimator))
+            result.models.append(ScoreModel(label, algo.name, estimator, base_rate=base_rate))
     fitted = iter(fit_estimators(tasks, compute))
     for model in result.models:
         if model.estimator is not None:

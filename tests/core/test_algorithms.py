@@ -118,3 +118,24 @@ def test_itb_logistic_sample_arguments_train_without_deprecation(recwarn) -> Non
     )
     train_score_models(X, labels, [cfg])
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
+
+
+def test_centred_scores_are_the_probabilities_minus_the_training_base_rate() -> None:
+    X, labels = problem(300)
+    masked = labels.astype("boolean")
+    masked.iloc[250:, 0] = pd.NA  # unknown rows do not count towards the base rate
+    algorithms = [algo("lc", "lc"), algo("gb", "gb", params={"every_nth_row": 3})]
+    plain = train_score_models(X, masked, algorithms, seed=3)
+    centred = train_score_models(X, masked, algorithms, seed=3, centred=True)
+    known = masked.notna().all(axis=1)
+    expected = {
+        "high_30": labels.loc[known, "high_30"].mean(),
+        "low_30": labels.loc[known, "low_30"].mean(),
+    }
+    assert centred.base_rates() == pytest.approx(expected, abs=1e-15)
+    p, c = plain.predict(X), centred.predict(X)
+    for column in c.columns:
+        label = column.rsplit("_", 1)[0]
+        np.testing.assert_allclose(c[column], p[column] - expected[label], rtol=0, atol=1e-15)
+    # both classes occur, so the subtraction is not a no-op
+    assert 0.0 < expected["high_30"] < 1.0
