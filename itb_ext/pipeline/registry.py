@@ -167,6 +167,12 @@ BUILTIN_GENERATORS: dict[str, BuiltinGenerator] = {
             "itb_ext.config.signals:CombineConfig",
         ),
         BuiltinGenerator(
+            "trend_gate",
+            "signals",
+            "itb_ext.signals.gates:generate_trend_gate",
+            "itb_ext.config.signals:TrendGateConfig",
+        ),
+        BuiltinGenerator(
             "threshold_rule",
             "signals",
             "itb_ext.signals.rules:generate_threshold_rule",
