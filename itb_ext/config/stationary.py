@@ -4,6 +4,10 @@ Each generator reads current and past candles only and produces values without a
 (returns, ratios, positions, z-scores, cyclic time), so a model trained on one price regime can
 be applied to another. The entries use ITB's format (``{"generator": ..., "config": {...}}``);
 lists of windows may be given as one number.
+
+The ``z_*`` generators measure moves in units of the market's own recent volatility, ``sigma``:
+the exponentially weighted standard deviation of the one-candle log returns (span
+``volatility_span``), so the same value means the same surprise on a calm and on a wild market.
 """
 
 from __future__ import annotations
@@ -13,6 +17,11 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from itb_ext.config.base import FrozenModel, one_or_many
+
+#: Exponentially weighted statistics keep this many spans of rows: the weights left out,
+#: ``(1 - 2 / (span + 1)) ** (4 span)``, are below 0.04 % of the total for every span, and a
+#: finite window makes a value independent of how much history was loaded before it.
+EWM_SPANS_KEPT = 4
 
 
 def _first_column(value: Any) -> Any:
@@ -243,3 +252,86 @@ class CyclicTimeConfig(FrozenModel):
 
     def lookback(self) -> int:
         return 1
+
+
+class _VolatilityUnits(FrozenModel):
+    """What the ``z_*`` generators share: moves measured in units of ``sigma``.
+
+    :param volatility_span: span in candles of the exponential weights of ``sigma`` (default 168:
+        a week of 1h candles). ``sigma`` at row ``t`` is the exponentially weighted standard
+        deviation (weights ``(1 - 2 / (span + 1)) ** j`` for the return ``j`` rows back,
+        bias-corrected as pandas' ``ewm(span).std()``) of the ``4 * volatility_span`` one-candle
+        log returns ending at ``t``; rows with fewer returns, or with a missing one, have no
+        ``sigma`` and so no value.
+    """
+
+    volatility_span: int = Field(default=168, ge=2)
+
+    def volatility_returns(self) -> int:
+        """One-candle returns ``sigma`` is computed from."""
+        return EWM_SPANS_KEPT * self.volatility_span
+
+
+class ZReturnConfig(_WindowsConfig, _VolatilityUnits):
+    """``z_return``: the ``k``-candle log return in units of ``sigma * sqrt(k)``.
+
+    ``(ln x_t - ln x_{t-k}) / (sigma_t * sqrt(k))``: about a standard normal value whatever the
+    market's volatility. Output ``<column>_z_return_<k>``.
+    """
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(f"{self.columns}_z_return_{k}" for k in self.windows)
+
+    def lookback(self) -> int:
+        return max(*self.windows, self.volatility_returns()) + 1
+
+
+class ZMovingAverageDistanceConfig(_WindowsConfig, _VolatilityUnits):
+    """``z_ma_distance``: distance to the ``w``-candle simple moving average in units of
+    ``sigma * sqrt(w)``.
+
+    ``(ln x_t - ln SMA_w(x)_t) / (sigma_t * sqrt(w))``. Output ``<column>_z_ma_distance_<w>``.
+    """
+
+    _two = field_validator("windows")(_at_least_two)
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(f"{self.columns}_z_ma_distance_{w}" for w in self.windows)
+
+    def lookback(self) -> int:
+        return max(max(self.windows), self.volatility_returns() + 1)
+
+
+class ZMaxDistanceConfig(_VolatilityUnits):
+    """``z_max_distance``: how far the close is below the highest high of the last ``w`` candles
+    (the current one included), in units of ``sigma * sqrt(w)``.
+
+    ``(ln close_t - ln max(high_{t-w+1} .. high_t)) / (sigma_t * sqrt(w))``, at most 0 when every
+    high is at or above its close. ``sigma`` comes from the closes.
+
+    :param columns: the high and close columns, in that order.
+
+    Output ``z_max_distance_<w>``.
+    """
+
+    columns: tuple[str, str] = ("high", "close")
+    windows: tuple[int, ...] = Field(min_length=1)
+
+    _many = field_validator("windows", mode="before")(one_or_many)
+    _positive_windows = field_validator("windows")(_positive)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _two_columns(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise ValueError("expected the two columns high, close")
+        return tuple(value)
+
+    def input_columns(self) -> tuple[str, ...]:
+        return self.columns
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(f"z_max_distance_{w}" for w in self.windows)
+
+    def lookback(self) -> int:
+        return max(max(self.windows), self.volatility_returns() + 1)

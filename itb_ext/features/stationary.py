@@ -1,5 +1,5 @@
 """Stationary feature generators (extensions of ITB): returns, distances, volatility, range
-position, volume z-score and cyclic time.
+position, volume z-score, cyclic time, and returns and distances in units of volatility.
 
 Every value at row ``t`` is a function of rows ``t - w .. t`` only, computed from its own window
 (no running sums carried from the first row), so it neither reads the future nor depends on how
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from itb_ext.config.stationary import (
+    EWM_SPANS_KEPT,
     AverageTrueRangeConfig,
     CyclicTimeConfig,
     LogReturnConfig,
@@ -20,6 +21,9 @@ from itb_ext.config.stationary import (
     RangePositionConfig,
     RealizedVolatilityConfig,
     VolumeZScoreConfig,
+    ZMaxDistanceConfig,
+    ZMovingAverageDistanceConfig,
+    ZReturnConfig,
 )
 from itb_ext.errors import DataError
 from itb_ext.features.rolling import FloatArray, column_values
@@ -177,3 +181,101 @@ def generate_cyclic_time(df: pd.DataFrame, cfg: CyclicTimeConfig) -> pd.DataFram
         out[f"{period}_sin"] = np.sin(angle)
         out[f"{period}_cos"] = np.cos(angle)
     return _frame(df, out)
+
+
+def ewm_volatility(returns: FloatArray, span: int) -> FloatArray:
+    """``sigma``: exponentially weighted standard deviation of each row's last returns.
+
+    Over the ``EWM_SPANS_KEPT * span`` values ending at the row, with weight ``(1 - a) ** j`` on
+    the value ``j`` rows back (``a = 2 / (span + 1)``), bias-corrected: the value pandas'
+    ``ewm(span=span).std()`` gives at the last of those values. The window is finite and each
+    row is summed from its own values in a fixed order, so a row's value does not depend on
+    where the series starts. Rows with fewer values, or with a missing one, are NaN.
+
+    :param returns: the series (one-candle log returns).
+    :param span: the span of the weights (>= 2).
+    """
+    length = EWM_SPANS_KEPT * span
+    n = len(returns)
+    out = np.full(n, np.nan)
+    if n < length:
+        return out
+    weights = (1.0 - 2.0 / (span + 1.0)) ** np.arange(length, dtype=np.float64)
+    total = float(weights.sum())
+    # unbiased weighted variance (pandas' bias=False): V1^2 / (V1^2 - V2)
+    correction = total**2 / (total**2 - float((weights**2).sum()))
+
+    def back(j: int) -> FloatArray:
+        """The value ``j`` rows before each row that has a full window."""
+        return returns[length - 1 - j : n - j]
+
+    mean = weights[0] * back(0)
+    for j in range(1, length):
+        mean += weights[j] * back(j)
+    mean /= total
+    squares = weights[0] * (back(0) - mean) ** 2
+    for j in range(1, length):
+        squares += weights[j] * (back(j) - mean) ** 2
+    out[length - 1 :] = np.sqrt(squares / total * correction)
+    return out
+
+
+def _in_sigma_units(
+    moves: dict[str, FloatArray], sigma: FloatArray, windows: tuple[int, ...]
+) -> dict[str, FloatArray]:
+    """Each move over ``w`` candles divided by ``sigma * sqrt(w)``; NaN where ``sigma`` is 0."""
+    scale = np.where(sigma > 0.0, sigma, np.nan)
+    with np.errstate(invalid="ignore"):
+        return {
+            name: move / (scale * np.sqrt(w))
+            for (name, move), w in zip(moves.items(), windows, strict=True)
+        }
+
+
+def generate_z_return(df: pd.DataFrame, cfg: ZReturnConfig) -> pd.DataFrame:
+    """``<column>_z_return_<k>`` = ``(ln x_t - ln x_{t-k}) / (sigma_t sqrt(k))``.
+
+    Keys (:class:`~itb_ext.config.stationary.ZReturnConfig`): ``columns``, ``windows`` (k),
+    ``volatility_span``. ``sigma_t`` is :func:`ewm_volatility` of the one-candle log returns.
+    Causal: row ``t`` reads rows ``t - max(k, 4 * volatility_span) .. t`` only (``lookback``).
+    """
+    logs = _log(column_values(df, cfg.columns, "z_return"))
+    sigma = ewm_volatility(logs - _lagged(logs, 1), cfg.volatility_span)
+    names = cfg.output_columns()
+    moves = {name: logs - _lagged(logs, k) for name, k in zip(names, cfg.windows, strict=True)}
+    return _frame(df, _in_sigma_units(moves, sigma, cfg.windows))
+
+
+def generate_z_ma_distance(df: pd.DataFrame, cfg: ZMovingAverageDistanceConfig) -> pd.DataFrame:
+    """``<column>_z_ma_distance_<w>`` = ``(ln x_t - ln SMA_w(x)_t) / (sigma_t sqrt(w))``.
+
+    Keys (:class:`~itb_ext.config.stationary.ZMovingAverageDistanceConfig`): ``columns``,
+    ``windows`` (w >= 2), ``volatility_span``. The mean covers rows ``t - w + 1 .. t``.
+    Causal: row ``t`` reads rows ``t - max(w - 1, 4 * volatility_span) .. t`` only.
+    """
+    values = column_values(df, cfg.columns, "z_ma_distance")
+    logs = _log(values)
+    sigma = ewm_volatility(logs - _lagged(logs, 1), cfg.volatility_span)
+    moves = {
+        name: logs - _log(window_statistic("SMA", values, w))
+        for name, w in zip(cfg.output_columns(), cfg.windows, strict=True)
+    }
+    return _frame(df, _in_sigma_units(moves, sigma, cfg.windows))
+
+
+def generate_z_max_distance(df: pd.DataFrame, cfg: ZMaxDistanceConfig) -> pd.DataFrame:
+    """``z_max_distance_<w>`` = ``(ln close_t - ln max(high, w candles)) / (sigma_t sqrt(w))``.
+
+    Keys (:class:`~itb_ext.config.stationary.ZMaxDistanceConfig`): ``columns`` (high, close),
+    ``windows`` (w), ``volatility_span``. The highest high covers rows ``t - w + 1 .. t``, the
+    current candle included (its high is known at its close). Causal: row ``t`` reads rows
+    ``t - max(w - 1, 4 * volatility_span) .. t`` only.
+    """
+    high, close = (column_values(df, c, "z_max_distance") for c in cfg.columns)
+    logs = _log(close)
+    sigma = ewm_volatility(logs - _lagged(logs, 1), cfg.volatility_span)
+    moves = {
+        name: logs - _log(_window_extreme(high, w, highest=True))
+        for name, w in zip(cfg.output_columns(), cfg.windows, strict=True)
+    }
+    return _frame(df, _in_sigma_units(moves, sigma, cfg.windows))

@@ -119,6 +119,24 @@ BUILTIN_GENERATORS: dict[str, BuiltinGenerator] = {
             "itb_ext.config.stationary:CyclicTimeConfig",
         ),
         BuiltinGenerator(
+            "z_return",
+            "features",
+            "itb_ext.features.stationary:generate_z_return",
+            "itb_ext.config.stationary:ZReturnConfig",
+        ),
+        BuiltinGenerator(
+            "z_ma_distance",
+            "features",
+            "itb_ext.features.stationary:generate_z_ma_distance",
+            "itb_ext.config.stationary:ZMovingAverageDistanceConfig",
+        ),
+        BuiltinGenerator(
+            "z_max_distance",
+            "features",
+            "itb_ext.features.stationary:generate_z_max_distance",
+            "itb_ext.config.stationary:ZMaxDistanceConfig",
+        ),
+        BuiltinGenerator(
             "highlow",
             "labels",
             "itb_ext.labels.highlow:generate_highlow",
@@ -147,6 +165,12 @@ BUILTIN_GENERATORS: dict[str, BuiltinGenerator] = {
             "signals",
             "itb_ext.signals.scores:generate_combine",
             "itb_ext.config.signals:CombineConfig",
+        ),
+        BuiltinGenerator(
+            "trend_gate",
+            "signals",
+            "itb_ext.signals.gates:generate_trend_gate",
+            "itb_ext.config.signals:TrendGateConfig",
         ),
         BuiltinGenerator(
             "threshold_rule",

@@ -20,6 +20,9 @@ from itb_ext.config.stationary import (
     RangePositionConfig,
     RealizedVolatilityConfig,
     VolumeZScoreConfig,
+    ZMaxDistanceConfig,
+    ZMovingAverageDistanceConfig,
+    ZReturnConfig,
 )
 from itb_ext.errors import ConfigError, DataError
 from itb_ext.features import stationary as gen
@@ -131,6 +134,119 @@ def test_cyclic_time_of_day_and_week() -> None:
     pd.testing.assert_frame_equal(gen.generate_cyclic_time(stamped, from_millis), out)
 
 
+# ---- in units of volatility ----------------------------------------------------------------
+
+# 14 closes: with volatility_span 2, sigma uses 8 returns and first exists at row 8
+Z_CLOSE = [100.0, 102.0, 101.0, 105.0, 104.0, 103.0, 108.0, 107.0, 110.0, 109.0, 111.0, 106.0,
+           107.0, 112.0]  # fmt: skip
+
+
+def pandas_sigma(close: list[float], span: int) -> np.ndarray:
+    """sigma by pandas: ewm(span).std() at the last of the 4 * span returns ending at each row."""
+    returns = np.diff(np.log(close))
+    length = 4 * span
+    sigma = np.full(len(close), nan)
+    for t in range(length, len(close)):
+        window = pd.Series(returns[t - length : t])  # returns ending at row t
+        sigma[t] = window.ewm(span=span).std().iloc[-1]
+    return sigma
+
+
+def test_ewm_volatility_is_pandas_ewm_std_of_the_last_four_spans() -> None:
+    rng = np.random.default_rng(7)
+    returns = rng.normal(0.0, 0.02, 40)
+    sigma = gen.ewm_volatility(returns, 3)
+    expected = [nan] * 11 + [
+        pd.Series(returns[t - 11 : t + 1]).ewm(span=3).std().iloc[-1] for t in range(11, 40)
+    ]
+    np.testing.assert_allclose(sigma, expected, rtol=1e-12)
+    # the weights: (1 - 2 / (3 + 1)) ** j = 0.5 ** j, and a window of 12 values
+    window = returns[28:40][::-1]
+    w = 0.5 ** np.arange(12)
+    mean = (w * window).sum() / w.sum()
+    variance = (
+        (w * (window - mean) ** 2).sum() / w.sum() * w.sum() ** 2 / (w.sum() ** 2 - (w**2).sum())
+    )
+    assert sigma[39] == pytest.approx(math.sqrt(variance), rel=1e-12)
+
+
+def test_z_return_is_the_k_candle_return_in_sigma_sqrt_k() -> None:
+    cfg = validate(ZReturnConfig, {"windows": [1, 3], "volatility_span": 2}, "t")
+    out = gen.generate_z_return(candles(Z_CLOSE), cfg)
+    assert list(out.columns) == ["close_z_return_1", "close_z_return_3"]
+    sigma = pandas_sigma(Z_CLOSE, 2)
+    for k in (1, 3):
+        expected = [
+            math.log(Z_CLOSE[t] / Z_CLOSE[t - k]) / (sigma[t] * math.sqrt(k)) if t >= 8 else nan
+            for t in range(len(Z_CLOSE))
+        ]
+        np.testing.assert_allclose(out[f"close_z_return_{k}"], expected, rtol=1e-12)
+
+
+def test_z_ma_distance_is_the_log_distance_to_the_mean_in_sigma_sqrt_w() -> None:
+    cfg = validate(ZMovingAverageDistanceConfig, {"windows": [2, 10], "volatility_span": 2}, "t")
+    out = gen.generate_z_ma_distance(candles(Z_CLOSE), cfg)
+    sigma = pandas_sigma(Z_CLOSE, 2)
+    for w in (2, 10):
+        expected = [
+            math.log(Z_CLOSE[t] / np.mean(Z_CLOSE[t - w + 1 : t + 1])) / (sigma[t] * math.sqrt(w))
+            if t >= max(8, w - 1)
+            else nan
+            for t in range(len(Z_CLOSE))
+        ]
+        np.testing.assert_allclose(out[f"close_z_ma_distance_{w}"], expected, rtol=1e-12)
+
+
+def test_z_max_distance_is_the_drop_from_the_highest_high_in_sigma_sqrt_w() -> None:
+    high = [c * 1.01 for c in Z_CLOSE]
+    high[10] = 130.0  # a spike: the next rows measure from it
+    cfg = validate(ZMaxDistanceConfig, {"windows": [3], "volatility_span": 2}, "t")
+    out = gen.generate_z_max_distance(candles(Z_CLOSE, high=high), cfg)
+    assert list(out.columns) == ["z_max_distance_3"]
+    sigma = pandas_sigma(Z_CLOSE, 2)
+    expected = [
+        math.log(Z_CLOSE[t] / max(high[t - 2 : t + 1])) / (sigma[t] * math.sqrt(3))
+        if t >= 8
+        else nan
+        for t in range(len(Z_CLOSE))
+    ]
+    np.testing.assert_allclose(out["z_max_distance_3"], expected, rtol=1e-12)
+    assert out["z_max_distance_3"].iloc[12] == pytest.approx(
+        math.log(107.0 / 130.0) / (sigma[12] * math.sqrt(3))
+    )
+
+
+def test_z_features_are_missing_without_volatility() -> None:
+    flat = candles([100.0] * 12, high=[100.0] * 12)
+    for fn, model in (
+        (gen.generate_z_return, ZReturnConfig),
+        (gen.generate_z_ma_distance, ZMovingAverageDistanceConfig),
+        (gen.generate_z_max_distance, ZMaxDistanceConfig),
+    ):
+        out = fn(flat, validate(model, {"windows": [2], "volatility_span": 2}, "t"))
+        assert out.isna().all().all()
+
+
+def test_z_generators_run_from_itb_entries() -> None:
+    entries = [
+        {"generator": "z_return", "config": {"windows": [1, 24], "volatility_span": 2}},
+        {"generator": "z_ma_distance", "config": {"windows": 2, "volatility_span": 4}},
+        {"generator": "z_max_distance", "config": {"windows": [20], "volatility_span": 2}},
+        {"generator": "z_return", "config": {"windows": [720]}},
+    ]
+    steps = ITBPipeline.from_config({"feature_sets": entries}).feature_sets
+    assert [s.output_columns() for s in steps] == [
+        ("close_z_return_1", "close_z_return_24"),
+        ("close_z_ma_distance_2",),
+        ("z_max_distance_20",),
+        ("close_z_return_720",),
+    ]
+    # rows: the longest window + 1, or the 4 * span returns of sigma + 1
+    assert [s.config.lookback() for s in steps] == [25, 17, 20, 721]
+    default = validate(ZReturnConfig, {"windows": [1]}, "t")
+    assert default.volatility_span == 168 and default.lookback() == 4 * 168 + 1
+
+
 def test_generators_run_from_itb_entries() -> None:
     entries = [
         {"generator": "log_return", "config": {"columns": ["close"], "windows": [1]}},
@@ -169,6 +285,11 @@ def test_generators_run_from_itb_entries() -> None:
         (VolumeZScoreConfig, {"windows": []}, "windows"),
         (CyclicTimeConfig, {"periods": ["minute"]}, "periods"),
         (LogReturnConfig, {"columns": ["open", "close"], "windows": 1}, "exactly one input"),
+        (ZReturnConfig, {"windows": [1], "volatility_span": 1}, "volatility_span"),
+        (ZReturnConfig, {"windows": [0]}, "window 0 must be a positive"),
+        (ZMovingAverageDistanceConfig, {"windows": [1]}, "at least 2 rows"),
+        (ZMaxDistanceConfig, {"windows": [5], "columns": ["high"]}, "two columns high, close"),
+        (ZMaxDistanceConfig, {"windows": [5], "span": 3}, "unknown key 'span'"),
     ],
 )
 def test_bad_config_names_the_key(model: type, raw: dict[str, Any], message: str) -> None:
@@ -206,6 +327,13 @@ ENTRIES: list[tuple[Any, type, dict[str, Any]]] = [
     (gen.generate_range_position, RangePositionConfig, {"windows": [1, 5]}),
     (gen.generate_volume_zscore, VolumeZScoreConfig, {"windows": [2, 6]}),
     (gen.generate_cyclic_time, CyclicTimeConfig, {}),
+    (gen.generate_z_return, ZReturnConfig, {"windows": [1, 5, 11], "volatility_span": 2}),
+    (
+        gen.generate_z_ma_distance,
+        ZMovingAverageDistanceConfig,
+        {"windows": [3], "volatility_span": 3},
+    ),
+    (gen.generate_z_max_distance, ZMaxDistanceConfig, {"windows": [1, 9], "volatility_span": 2}),
 ]
 
 
@@ -236,3 +364,23 @@ def test_features_never_read_the_future(
         later = fn(df.iloc[skip:], cfg).to_numpy()
         settled = cfg.lookback()
         np.testing.assert_array_equal(later[settled:], full[skip + settled :])
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=rows, data=st.data())
+def test_z_features_need_no_more_than_lookback_rows(
+    rows: list[tuple[float, float, float]], data: st.DataObject
+) -> None:
+    """The value of a row with ``lookback - 1`` rows before it ignores every earlier row."""
+    close = np.array([r[0] for r in rows])
+    df = pd.DataFrame({"high": close * (1 + np.array([r[1] for r in rows])), "close": close})
+    skip = data.draw(st.integers(0, len(rows) - 1))
+    for fn, model, raw in ENTRIES[-3:]:
+        cfg = validate(model, raw, "t")
+        full = fn(df, cfg).to_numpy()
+        later = fn(df.iloc[skip:], cfg).to_numpy()
+        settled = cfg.lookback() - 1
+        np.testing.assert_array_equal(later[settled:], full[skip + settled :])
+        # and the row before that still lacks history: it is missing
+        if 0 < settled <= len(later):
+            assert np.isnan(later[settled - 1]).any()

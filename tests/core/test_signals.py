@@ -15,7 +15,7 @@ from itb_ext.config.signals import (
     ThresholdRule2Config,
     ThresholdRuleConfig,
 )
-from itb_ext.errors import ConfigError
+from itb_ext.errors import ConfigError, DataError
 from itb_ext.signals.rules import generate_threshold_rule, generate_threshold_rule2
 from itb_ext.signals.scores import generate_combine, generate_smoothen
 
@@ -198,3 +198,62 @@ def test_smoothen_exponential_mean_carries_over_missing_scores_with_decayed_weig
 def test_smoothen_exponential_mean_starts_at_first_observation() -> None:
     df = pd.DataFrame({"a": [NAN, 2.0, 4.0]})
     assert_same(smoothen(df, columns=["a"], window=3.0), [NAN, 2.0, 3.0])
+
+
+def gated_rule(scores: list[float], gate: list[object]) -> pd.DataFrame:
+    cfg = validate(
+        ThresholdRuleConfig,
+        {
+            "columns": "s",
+            "names": ["buy", "sell"],
+            "parameters": {"buy_signal_threshold": 0.1, "sell_signal_threshold": -0.1},
+            "gate": "g",
+        },
+        "test",
+    )
+    return generate_threshold_rule(pd.DataFrame({"s": scores, "g": gate}), cfg)
+
+
+def test_a_closed_gate_blocks_buys_and_forces_sells() -> None:
+    # open, closed, open, closed, missing (closed)
+    out = gated_rule([0.5, 0.5, -0.5, 0.0, 0.5], [1.0, 0.0, 1.0, 0.0, NAN])
+    assert out["buy"].tolist() == [True, False, False, False, False]
+    assert out["sell"].tolist() == [False, True, True, True, True]
+    assert out["buy"].dtype == bool and out["sell"].dtype == bool
+    boolean = gated_rule([0.5, 0.5, -0.5], [True, False, True])
+    assert boolean["buy"].tolist() == [True, False, False]
+    assert boolean["sell"].tolist() == [False, True, True]
+
+
+def test_the_gate_is_an_input_column_of_the_rule_only_when_set() -> None:
+    raw = {"columns": "s", "names": ["buy", "sell"]}
+    assert validate(ThresholdRuleConfig, raw, "t").input_columns() == ("s",)
+    gated = validate(ThresholdRuleConfig, {**raw, "gate": "g"}, "t")
+    assert gated.input_columns() == ("s", "g")
+    with pytest.raises(DataError, match="missing input column 'g'"):
+        generate_threshold_rule(pd.DataFrame({"s": [0.5]}), gated)
+    with pytest.raises(DataError, match="gate column 'g' is not yes/no"):
+        generate_threshold_rule(pd.DataFrame({"s": [0.5], "g": ["up"]}), gated)
+
+
+def test_threshold_rule2_with_a_gate() -> None:
+    df = pd.DataFrame({"a": [0.1, 0.1, -0.1], "b": [0.1, 0.1, -0.1], "g": [1, 0, 1]})
+    cfg = validate(
+        ThresholdRule2Config,
+        {
+            "columns": ["a", "b"],
+            "names": ["buy", "sell"],
+            "parameters": {
+                "buy_signal_threshold": 0.1,
+                "buy_signal_threshold_2": 0.1,
+                "sell_signal_threshold": -0.1,
+                "sell_signal_threshold_2": -0.1,
+            },
+            "gate": "g",
+        },
+        "test",
+    )
+    assert cfg.input_columns() == ("a", "b", "g")
+    out = generate_threshold_rule2(df, cfg)
+    assert out["buy"].tolist() == [True, False, False]
+    assert out["sell"].tolist() == [False, True, True]
