@@ -22,8 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
+
+from itb_ext.evaluation.stored import read_backtest_stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_data import ROOT, candles, machine, peak_memory_mb
@@ -82,11 +83,7 @@ def main() -> None:
         if done.returncode != 0:
             sys.exit(f"backtest failed ({done.returncode}):\n{done.stderr[-3000:]}")
         trainings = len(re.findall(r"Done training BTC/USD", text))
-        results = userdir / "backtest_results"
-        latest = json.loads((results / ".last_result.json").read_text())["latest_backtest"]
-        with zipfile.ZipFile(results / latest) as bundle:
-            stats = json.loads(bundle.read(f"{Path(latest).stem}.json"))
-        strategy = stats["strategy"]["ITBStrategy"]
+        strategy = read_backtest_stats(userdir / "backtest_results")["strategy"]["ITBStrategy"]
     print(
         f"5m walk-forward {args.timerange}, BTC/USD (synthetic 5m): {seconds:.0f} s wall, "
         f"{cpu:.0f} s CPU, "

@@ -135,25 +135,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _write_result(table: Any, path: Path, config: Any) -> None:
-    import os
-    import tempfile
-
+    from itb_ext.data.files import write_atomically
     from itb_ext.simulate.table import markdown_report
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            table.to_csv(tmp, index=False)
-        elif suffix == ".json":
-            table.to_json(tmp, orient="records", indent=1)
-        else:
-            Path(tmp).write_text(markdown_report(table, config), encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        text = table.to_csv(index=False)
+    elif suffix == ".json":
+        text = table.to_json(orient="records", indent=1)
+    else:
+        text = markdown_report(table, config)
+    write_atomically(path, text)
 
 
 def _check_output_path(out: Path, formats: Sequence[str]) -> None:

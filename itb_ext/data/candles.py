@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from itb_ext.data.files import write_atomically
 from itb_ext.errors import DataError
 
 TIME_COLUMNS = ("date", "timestamp")
@@ -144,27 +144,18 @@ def _check_order(times: pd.Series, source: str, col: str) -> None:
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Write ``df`` atomically: a temporary file in the target folder is renamed into place.
-
-    Nothing is left behind when writing fails.
+    """Write ``df`` whole or not at all (see :func:`itb_ext.data.files.write_atomically`).
 
     :raises DataError: for an unknown file type or a missing target folder.
     """
     p = Path(path)
     fmt = _format_of(p)
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"{p}: output folder '{folder}' does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        if fmt == ".feather":
-            df.reset_index(drop=True).to_feather(tmp_name)
-        elif fmt == ".parquet":
-            df.to_parquet(tmp_name, index=False)
-        else:
-            df.to_csv(tmp_name, index=False)
-        os.replace(tmp_name, p)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    if fmt == ".csv":
+        write_atomically(p, df.to_csv(index=False))
+        return
+    buffer = io.BytesIO()
+    if fmt == ".feather":
+        df.reset_index(drop=True).to_feather(buffer)
+    else:
+        df.to_parquet(buffer, index=False)
+    write_atomically(p, buffer.getvalue())

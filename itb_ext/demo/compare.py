@@ -13,24 +13,17 @@ The ITB runs are the demo's (stored predictions are reused when ``make demo`` ra
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from itb_ext.data.files import write_atomically
 from itb_ext.demo import run as demo
-from itb_ext.evaluation.metrics import (
-    Trade,
-    buy_and_hold_trades,
-    daily_closes,
-    equity_curve,
-    metrics,
-    period_days,
-)
+from itb_ext.evaluation.metrics import account, buy_and_hold
+from itb_ext.evaluation.report import NA
+from itb_ext.evaluation.stored import BacktestResult, read_backtest_result
 
 FREQAI_EXAMPLE_CONFIG = demo.USER_DATA / "config.freqai-example.json"
 DEFAULT_OUT = demo.OUTPUT / "comparison.md"
@@ -49,54 +42,34 @@ def freqai_example_run(folder: Path = demo.OUTPUT) -> demo.DemoRun:
     )
 
 
-def backtest_result(results_dir: Path) -> dict[str, Any]:
-    """The strategy statistics of the newest backtest exported into ``results_dir``."""
-    latest = json.loads((results_dir / ".last_result.json").read_text())["latest_backtest"]
-    archive = results_dir / latest
-    with zipfile.ZipFile(archive) as bundle:
-        stats: dict[str, Any] = json.loads(bundle.read(f"{Path(archive).stem}.json"))
-    strategies: dict[str, Any] = stats["strategy"]
-    return next(iter(strategies.values()))
-
-
-def trades_of(result: dict[str, Any]) -> list[Trade]:
-    """FreqTrade's exported trades as :class:`Trade` (long and short alike: profit after fees)."""
-    trades = []
-    for t in result["trades"]:
-        trades.append(
-            Trade(
-                pair=t["pair"],
-                open_date=pd.Timestamp(t["open_date"]),
-                close_date=pd.Timestamp(t["close_date"]),
-                amount=float(t["amount"]) * (-1.0 if t.get("is_short") else 1.0),
-                open_rate=float(t["open_rate"]),
-                profit_abs=float(t["profit_abs"]),
-                profit_ratio=float(t["profit_ratio"]),
-                entry_fee=float(t["stake_amount"]) * float(t["fee_open"]),
-            )
-        )
-    return trades
+def buy_and_hold_name(fee: float) -> str:
+    """The buy-and-hold row's name: after fees, and which."""
+    return f"buy and hold, after fees ({fee:.2%} per side)"
 
 
 def comparison_table(
-    runs: Sequence[demo.DemoRun], pairs: Sequence[str], timerange: str, fee: float
+    results: Mapping[str, BacktestResult],
+    candles: Mapping[str, pd.DataFrame],
+    period: tuple[pd.Timestamp, pd.Timestamp],
+    fee: float,
+    starting_balance: float = 10_000.0,
 ) -> pd.DataFrame:
-    """One row per strategy plus buy-and-hold, metrics after fees."""
-    period = demo._period(timerange)
-    days = period_days(period)
-    candles = {p: demo._candles(p, "1h") for p in pairs}
-    closes = {p: daily_closes(c, days) for p, c in candles.items()}
+    """One row per strategy plus buy-and-hold, metrics after fees.
+
+    :param results: per strategy name, its backtest result.
+    :param candles: per pair, its candles.
+    :param period: ``[start, stop)`` of the backtests.
+    :param fee: fee per side that buy-and-hold pays (the strategies' trades carry theirs).
+    :param starting_balance: buy-and-hold's wallet when there is no backtest to take it from.
+    """
     rows = []
-    balance = 0.0
-    for run in runs:
-        result = backtest_result(run.results_dir)
-        balance = float(result["starting_balance"])
-        trades = trades_of(result)
-        equity = equity_curve(trades, closes, days, balance)
-        rows.append({"strategy": run.name, **metrics(equity, [t.profit_ratio for t in trades])})
-    hold = buy_and_hold_trades(candles, period, balance or 10_000.0, fee)
-    equity = equity_curve(hold, closes, days, balance or 10_000.0)
-    rows.append({"strategy": "buy and hold", **metrics(equity, [t.profit_ratio for t in hold])})
+    for name, result in results.items():
+        traded = account(result.closed_trades(), candles, period, result.starting_balance)
+        rows.append({"strategy": name, **traded.metrics()})
+    if results:
+        starting_balance = next(iter(results.values())).starting_balance
+    hold = buy_and_hold(candles, period, starting_balance, fee)
+    rows.append({"strategy": buy_and_hold_name(fee), **hold.metrics()})
     return pd.DataFrame(rows)
 
 
@@ -108,7 +81,7 @@ COLUMNS = {
     "max_drawdown_%": "max drawdown %",
     "win_rate_%": "win rate %",
     "profit_factor": "profit factor",
-    "avg_trade_%": "avg trade %",
+    "average_trade_%": "avg trade %",
     "trades": "trades",
 }
 
@@ -128,10 +101,10 @@ def to_markdown(table: pd.DataFrame) -> str:
             elif key == "trades":
                 cells.append(f"{value:.0f}")
             elif pd.isna(value):
-                cells.append("–")
+                cells.append(NA)
             elif key.endswith("%"):
                 cells.append(
-                    f"{value:+.2f}" if key in ("return_%", "avg_trade_%") else f"{value:.2f}"
+                    f"{value:+.2f}" if key in ("return_%", "average_trade_%") else f"{value:.2f}"
                 )
             else:
                 cells.append(f"{value:.2f}")
@@ -158,10 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if failed:
         return 1
     fee = float(runs[0].config.get("fee", 0.001))
-    table = comparison_table(runs, pairs, args.timerange, fee)
+    results = {run.name: read_backtest_result(run.results_dir, strategy=None) for run in runs}
+    timeframe = runs[0].config["timeframe"]
+    candles = {pair: demo._candles(pair, timeframe) for pair in pairs}
+    table = comparison_table(results, candles, results[runs[0].name].period, fee)
     text = to_markdown(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_atomically(args.out, text)
     print(text)
     print(f"written to {args.out}")
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,17 +19,11 @@ import pandas as pd
 
 from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.config.files import load_with_included
+from itb_ext.data.files import write_atomically
+from itb_ext.evaluation.stored import BacktestResult, read_backtest_result
 from itb_ext.risk.report import closed_trade_drawdown
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _latest_backtest(results: Path) -> dict[str, Any]:
-    name = json.loads((results / ".last_result.json").read_text())["latest_backtest"]
-    archive = results / name
-    with zipfile.ZipFile(archive) as bundle:
-        stats: dict[str, Any] = json.loads(bundle.read(f"{archive.stem}.json"))
-    return stats
 
 
 def without_risk_overrides(pairs: int) -> dict[str, Any]:
@@ -68,7 +61,7 @@ def _backtest(
     timerange: str,
     results: Path,
     pairs: Sequence[str] = (),
-) -> dict[str, Any]:
+) -> BacktestResult:
     results.mkdir(parents=True, exist_ok=True)
     log_file = results / "backtest.log"
     argv = offline_backtest_argv(config, userdir, datadir, timerange, results, log_file)
@@ -77,16 +70,16 @@ def _backtest(
     done = subprocess.run(argv, cwd=ROOT, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"backtest failed (exit {done.returncode}); log: {results}")
-    strategy: dict[str, Any] = next(iter(_latest_backtest(results)["strategy"].values()))
-    return strategy
+    return read_backtest_result(results, strategy=None)
 
 
-def summarise(stats: dict[str, Any], label: str, pairs: str) -> dict[str, Any]:
-    """One row of the comparison from a FreqTrade backtest's statistics."""
-    start = float(stats["starting_balance"])
-    trades = sorted(stats["trades"], key=lambda t: t["close_date"])
-    profits = [float(t["profit_abs"]) for t in trades]
-    largest = max((float(t["stake_amount"]) for t in trades), default=0.0)
+def summarise(result: BacktestResult, label: str, pairs: str) -> dict[str, Any]:
+    """One row of the comparison from a FreqTrade backtest's result."""
+    start = result.starting_balance
+    trades = result.trades
+    closed = trades.sort_values("close_date", kind="stable") if len(trades) else trades
+    profits = [float(p) for p in closed.get("profit_abs", [])]
+    largest = float(trades["stake_amount"].max()) if len(trades) else 0.0
     return {
         "pairs": pairs,
         "set-up": label,
@@ -125,17 +118,18 @@ def risk_comparison(
     for subset in subsets:
         name = "all" if subset == pairs and len(pairs) > 1 else subset[0]
         without = workdir / f"without-risk-{len(subset)}.json"
-        without.write_text(
-            json.dumps({"add_config_files": [str(config)], **without_risk_overrides(len(subset))})
+        write_atomically(
+            without,
+            json.dumps({"add_config_files": [str(config)], **without_risk_overrides(len(subset))}),
         )
         tag = name.replace("/", "_")
         for label, cfg in (("with risk layer", config), ("without", without)):
             if cfg == config and subset == pairs and with_risk_results is not None:
-                stats = next(iter(_latest_backtest(with_risk_results)["strategy"].values()))
+                result = read_backtest_result(with_risk_results, strategy=None)
             else:
                 results = workdir / f"{tag}-{'with' if cfg == config else 'without'}"
-                stats = _backtest(cfg, userdir, datadir, timerange, results, subset)
-            rows.append(summarise(stats, label, ", ".join(subset)))
+                result = _backtest(cfg, userdir, datadir, timerange, results, subset)
+            rows.append(summarise(result, label, ", ".join(subset)))
     return pd.DataFrame(rows)
 
 

@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,14 @@ import pandas as pd
 
 from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.config.files import load_with_included
+from itb_ext.data.files import write_atomically
 from itb_ext.demo.risk import print_risk_comparison, risk_comparison
-from itb_ext.evaluation.quality import (
-    buy_and_hold,
-    model_quality,
-    read_backtest_predictions,
+from itb_ext.evaluation.metrics import buy_and_hold
+from itb_ext.evaluation.report import NA, OVERALL, PairData, graded_predictions, model_quality_rows
+from itb_ext.evaluation.stored import (
+    fill_missing_candles,
+    read_backtest_result,
+    read_window_predictions,
 )
 from itb_ext.strategy.setup import ITBSetup
 
@@ -104,7 +107,7 @@ def sample_config(folder: Path) -> Path:
     path = folder / "config.demo-itb-sample.json"
     text = json.dumps(raw, indent=2)
     if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+        write_atomically(path, text)
     return path
 
 
@@ -167,25 +170,25 @@ def training_seconds(log_file: Path) -> tuple[int, float]:
 
 
 def _candles(pair: str, timeframe: str) -> pd.DataFrame:
-    return pd.read_feather(DATADIR / f"{pair.replace('/', '_')}-{timeframe}.feather")
-
-
-def _period(timerange: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    start, stop = timerange.split("-")
-    return pd.Timestamp(start, tz="UTC"), pd.Timestamp(stop, tz="UTC")
+    # as FreqTrade hands them to the strategy, like the report reads them
+    frame = pd.read_feather(DATADIR / f"{pair.replace('/', '_')}-{timeframe}.feather")
+    return fill_missing_candles(frame, timeframe)
 
 
 def out_of_sample_quality(run: DemoRun) -> pd.DataFrame:
-    """AUC and average precision of every (pair, label, algorithm) model of a run, from FreqAI's
-    stored walk-forward predictions (candles each model never trained on)."""
+    """AUC, average precision and Brier score of every (pair, label, algorithm) model of a run,
+    from FreqAI's stored walk-forward predictions (candles each model never trained on)."""
     setup = run.setup
-    predictions = read_backtest_predictions(run.model_dir, run.pairs)
     rows = []
     for pair in run.pairs:
-        candles = _candles(pair, run.config["timeframe"])
-        labels = setup.label_frame(candles).assign(date=candles["date"].to_numpy())
-        rows.append(model_quality(predictions[pair], labels, setup.score_columns, pair))
-    return pd.concat(rows, ignore_index=True)
+        data = PairData(
+            pair,
+            _candles(pair, run.config["timeframe"]),
+            read_window_predictions(run.model_dir, pair),
+        )
+        graded, label_of = graded_predictions(setup, data)
+        rows += model_quality_rows(graded, label_of, pair, OVERALL)
+    return pd.DataFrame(rows).drop(columns="window")
 
 
 def auc_side_by_side(quality: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -200,9 +203,41 @@ def auc_side_by_side(quality: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat([joined, pd.DataFrame([mean])], ignore_index=True)
 
 
-def buy_and_hold_table(pairs: Sequence[str], timeframe: str, timerange: str) -> pd.DataFrame:
-    period = _period(timerange)
-    return pd.DataFrame([buy_and_hold(_candles(p, timeframe), period, p) for p in pairs])
+#: the row of all pairs together in the buy-and-hold table
+ALL_PAIRS = "all, equal stakes"
+#: the buy-and-hold figures the demo prints
+BUY_AND_HOLD_FIGURES = ("return_%", "sharpe", "sortino", "calmar", "max_drawdown_%")
+
+
+def buy_and_hold_table(
+    candles: Mapping[str, pd.DataFrame],
+    period: tuple[pd.Timestamp, pd.Timestamp],
+    fee: float,
+    starting_balance: float = 10_000.0,
+) -> pd.DataFrame:
+    """Buy-and-hold after fees over ``period``: each pair alone, then all of them with equal
+    stakes (see :func:`itb_ext.evaluation.metrics.buy_and_hold`).
+
+    :param candles: per pair, its candles.
+    :param period: ``[start, stop)`` of the backtest.
+    :param fee: fee per side.
+    """
+    groups = {pair: {pair: frame} for pair, frame in candles.items()}
+    if len(candles) > 1:
+        groups[ALL_PAIRS] = dict(candles)
+    rows = []
+    for name, group in groups.items():
+        figures = buy_and_hold(group, period, starting_balance, fee).metrics()
+        rows.append({"pairs": name, **{key: figures[key] for key in BUY_AND_HOLD_FIGURES}})
+    return pd.DataFrame(rows)
+
+
+def buy_and_hold_heading(fee: float) -> str:
+    """The line above every buy-and-hold figure: after fees, and which."""
+    return (
+        f"Buy and hold over the same period, after fees ({fee:.2%} per side): bought at the "
+        "first open, sold at the last close, equity marked daily"
+    )
 
 
 def _fmt(value: float) -> str:
@@ -274,10 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verdict = "reaches" if mean_auc >= AUC_GOAL else "falls short of"
     print(f"mean out-of-sample AUC of the {preset.name}: {mean_auc:.3f} ({verdict} {AUC_GOAL})")
 
-    hold = buy_and_hold_table(preset.pairs, preset.config["timeframe"], args.timerange)
-    print("\n== Buy and hold over the same period (before fees)")
-    print(hold.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-    print(f"mean of the pairs: {hold['buy_and_hold_%'].mean():+.2f} %")
+    fee = float(preset.config["fee"])
+    backtest = read_backtest_result(preset.results_dir, strategy=None)
+    candles = {pair: _candles(pair, preset.config["timeframe"]) for pair in preset.pairs}
+    hold = buy_and_hold_table(candles, backtest.period, fee, backtest.starting_balance)
+    print(f"\n== {buy_and_hold_heading(fee)}")
+    print(hold.to_string(index=False, float_format=lambda v: f"{v:,.2f}", na_rep=NA))
     risk_work = OUTPUT / "risk-comparison"
     risk_work.mkdir(parents=True, exist_ok=True)
     # All pairs only, reusing the preset's own backtest as the "with" row: the per-pair rows cost
@@ -295,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"risk comparison: {exc}", file=sys.stderr)
     else:
-        print_risk_comparison(table, args.timerange, preset.config["fee"])
+        print_risk_comparison(table, args.timerange, fee)
     print("each pair alone, with and without the risk layer: python -m itb_ext.demo.risk")
     report_seconds = write_demo_report(preset.results_dir)
     print("\n== Stage times")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from itb_ext.evaluation.report_metrics import roc_auc
+from itb_ext.evaluation.metrics import roc_auc
 
 
 def permutation_importance(

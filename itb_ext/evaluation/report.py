@@ -8,19 +8,21 @@ grade predictions after the fact.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from itb_ext.evaluation import report_metrics as metrics
+from itb_ext.evaluation import metrics
 from itb_ext.evaluation.importance import permutation_importance
 from itb_ext.evaluation.stored import BacktestResult, StoredModel
 from itb_ext.pipeline.naming import score_column
 from itb_ext.strategy.setup import ITBSetup
 
 OVERALL = "all"
+#: how a figure that cannot be computed is shown
+NA = "n/a"
 LEVEL_COLUMNS = ("buy_threshold", "sell_threshold")
 
 
@@ -57,6 +59,7 @@ class Report:
     :param trading: trading metrics after fees of the strategy and of buy-and-hold.
     :param notes: what could not be computed, and why.
     :param horizon: candles of the directional test.
+    :param fee: fee per side that buy-and-hold pays (None: no trading section).
     """
 
     quality: pd.DataFrame
@@ -68,14 +71,18 @@ class Report:
     trading: pd.DataFrame
     horizon: int
     notes: list[str] = field(default_factory=list)
+    fee: float | None = None
 
 
 def _label_of(setup: ITBSetup) -> dict[str, str]:
     return {score_column(lb, a.name): lb for lb in setup.labels for a in setup.algorithms}
 
 
-def _graded(setup: ITBSetup, data: PairData) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Predictions joined with their labels and close prices, trusted rows only."""
+def graded_predictions(setup: ITBSetup, data: PairData) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Predictions joined with their labels and close prices, trusted rows only.
+
+    :return: the joined rows and, per score column, the label it predicts.
+    """
     candles = data.candles.assign(date=pd.to_datetime(data.candles["date"], utc=True))
     labels = setup.label_frame(candles).assign(date=candles["date"].to_numpy())
     joined = data.predictions.merge(labels, on="date", how="left", suffixes=("", "_label"))
@@ -174,38 +181,36 @@ def _importance(setup: ITBSetup, data: PairData, label_of: dict[str, str]) -> pd
     return pd.DataFrame(rows, columns=["pair", "window", "feature", "auc_drop", "model_feature"])
 
 
-def _equity(
-    pairs: Sequence[PairData], backtest: BacktestResult, fee: float
+def trading_tables(
+    candles: Mapping[str, pd.DataFrame], backtest: BacktestResult, fee: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    closes = {}
-    for data in pairs:
-        dates = pd.to_datetime(data.candles["date"], utc=True)
-        inside = (dates >= backtest.start) & (dates <= backtest.end)
-        closes[data.pair] = pd.Series(
-            data.candles.loc[inside, "close"].to_numpy(), index=dates[inside]
-        )
-    prices = pd.DataFrame(closes).sort_index()
-    trades = backtest.trades
-    closed = trades["close_date"] if len(trades) else pd.Series([], dtype="datetime64[ns, UTC]")
-    profits = trades["profit_abs"] if len(trades) else pd.Series([], dtype="float64")
-    strategy = metrics.equity_from_trades(
-        pd.DatetimeIndex(prices.index), closed, profits, backtest.starting_balance
-    )
-    hold = metrics.buy_and_hold_equity(prices, backtest.starting_balance, fee)
+    """Daily equity and drawdown of the strategy and of buy-and-hold over the backtest's
+    period, and the trading metrics of both after fees.
+
+    :param candles: per pair, the candles (``date``, ``open``, ``close``).
+    :param backtest: the backtest's trades (they carry their own fees).
+    :param fee: fee per side that buy-and-hold pays.
+    :return: ``(equity, trading)``: ``date``, ``strategy``, ``buy_and_hold`` and their
+        drawdowns; one row per curve (``strategy``, ``buy_and_hold``) of
+        :func:`~itb_ext.evaluation.metrics.trading_metrics`.
+    """
+    period = backtest.period
+    start = backtest.starting_balance
+    strategy = metrics.account(backtest.closed_trades(), candles, period, start)
+    hold = metrics.buy_and_hold(candles, period, start, fee)
     equity = pd.DataFrame(
         {
-            "date": prices.index,
-            "strategy": strategy.to_numpy(),
-            "buy_and_hold": hold.to_numpy(),
-            "strategy_drawdown": metrics.drawdown(strategy.to_numpy()),
-            "buy_and_hold_drawdown": metrics.drawdown(hold.to_numpy()),
+            "date": strategy.equity.index,
+            "strategy": strategy.equity.to_numpy(),
+            "buy_and_hold": hold.equity.to_numpy(),
+            "strategy_drawdown": metrics.drawdown(strategy.equity),
+            "buy_and_hold_drawdown": metrics.drawdown(hold.equity),
         }
     )
-    ratios = trades["profit_ratio"].to_numpy() if len(trades) else np.array([])
     trading = pd.DataFrame(
         [
-            {"curve": "strategy", **metrics.trading_metrics(strategy, ratios)},
-            {"curve": "buy_and_hold", **metrics.trading_metrics(hold, [])},
+            {"curve": "strategy", **strategy.metrics()},
+            {"curve": "buy_and_hold", **hold.metrics()},
         ]
     )
     return equity, trading
@@ -234,7 +239,7 @@ def build_report(
     importance = []
     levels = []
     for data in pairs:
-        graded, label_of = _graded(setup, data)
+        graded, label_of = graded_predictions(setup, data)
         pooled.append(graded)
         for window, part in graded.groupby("window", sort=True):
             quality_rows += model_quality_rows(part, label_of, data.pair, _window_name(window))
@@ -281,7 +286,7 @@ def build_report(
         )
         reliability.append(curve.assign(model=column))
     if backtest is not None:
-        equity, trading = _equity(pairs, backtest, fee)
+        equity, trading = trading_tables({d.pair: d.candles for d in pairs}, backtest, fee)
     else:
         equity, trading = pd.DataFrame(), pd.DataFrame()
         notes.append("no backtest result: no equity curve or trading metrics")
@@ -295,11 +300,21 @@ def build_report(
         trading=trading,
         horizon=horizon,
         notes=notes,
+        fee=fee if backtest is not None else None,
     )
 
 
 def _fmt(value: float) -> str:
     return f"{value:.3f}"
+
+
+def trading_heading(fee: float | None) -> str:
+    """What the trading table holds, with the fee buy-and-hold paid."""
+    paid = f"{fee:.2%} per side" if fee is not None else "the configured fee"
+    return (
+        f"Trading, after fees (walk-forward backtest; buy_and_hold after fees of {paid}: "
+        "bought at the first open, sold at the last close; equity marked daily at 00:00 UTC)"
+    )
 
 
 def summary_text(report: Report) -> str:
@@ -311,21 +326,21 @@ def summary_text(report: Report) -> str:
         "trained only before it)",
         "",
         "== Model quality, all windows",
-        overall.to_string(index=False, float_format=_fmt),
+        overall.to_string(index=False, float_format=_fmt, na_rep=NA),
         "",
         f"mean out-of-sample AUC over {len(overall)} models: {overall['auc'].mean():.3f}",
         "",
         f"== Direction: trade_score AUC against the sign of the {report.horizon}-candle return",
-        report.direction.to_string(index=False, float_format=_fmt),
+        report.direction.to_string(index=False, float_format=_fmt, na_rep=NA),
         "",
         "== Model quality per window",
-        q[q["window"] != OVERALL].to_string(index=False, float_format=_fmt),
+        q[q["window"] != OVERALL].to_string(index=False, float_format=_fmt, na_rep=NA),
     ]
     if not report.trading.empty:
         lines += [
             "",
-            "== Trading, after fees (walk-forward backtest)",
-            report.trading.to_string(index=False, float_format=lambda v: f"{v:.2f}"),
+            f"== {trading_heading(report.fee)}",
+            report.trading.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep=NA),
         ]
     if not report.importance.empty:
         top = (

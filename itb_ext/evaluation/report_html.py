@@ -4,15 +4,14 @@ it opens offline), and the writer of the report's files."""
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from itb_ext.evaluation.report import OVERALL, Report, summary_text
+from itb_ext.data.files import write_atomically
+from itb_ext.evaluation.report import NA, OVERALL, Report, summary_text, trading_heading
 
 
 def _heatmap(table: pd.DataFrame, rows: str, value: str, title: str, mid: float) -> Any:
@@ -149,7 +148,7 @@ def equity_figure(report: Report) -> Any:
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0, na_rep="")
+    return frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0, na_rep=NA)
 
 
 def render_html(report: Report, title: str) -> str:
@@ -171,7 +170,8 @@ def render_html(report: Report, title: str) -> str:
         _table(q[q["window"] == OVERALL].drop(columns="window")),
     ]
     if not report.trading.empty:
-        sections += ["<h2>Trading after fees</h2>", _table(report.trading)]
+        heading = html.escape(trading_heading(report.fee))
+        sections += [f"<h2>{heading}</h2>", _table(report.trading)]
     sections += ["<h2>Direction of trade_score</h2>", _table(report.direction)]
     if report.notes:
         sections += ["<h2>Notes</h2><ul>"]
@@ -207,21 +207,6 @@ class ReportFiles:
     text: Path
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        Path(tmp).write_text(text, encoding="utf-8")
-        # mkstemp's private mode would hide the report from the user's other programs
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(report: Report, folder: Path, title: str) -> ReportFiles:
     """Write ``report.html`` and ``report.txt`` into ``folder`` (created if needed); each file
     appears whole or not at all."""
@@ -229,6 +214,6 @@ def write_report(report: Report, folder: Path, title: str) -> ReportFiles:
     summary = summary_text(report)
     folder.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(folder / "report.html", folder / "report.txt")
-    _write_atomically(files.html, html_text)
-    _write_atomically(files.text, summary)
+    write_atomically(files.html, html_text)
+    write_atomically(files.text, summary)
     return files

@@ -1,9 +1,10 @@
-"""Reading what a FreqAI walk-forward backtest left on disk: predictions per window, the model
-of each window, and the trades of the backtest result. No FreqTrade import: plain files."""
+"""The one reader of what a FreqAI walk-forward backtest left on disk: predictions per window,
+the model of each window, and FreqTrade's backtest result. No FreqTrade import: plain files."""
 
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import re
 import zipfile
@@ -14,7 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from itb_ext.data.files import write_atomically
 from itb_ext.errors import DataError
+from itb_ext.evaluation.metrics import Trade
 
 _PREDICTION_FILE = re.compile(r"cb_(?P<coin>[a-z0-9]+)_(?P<ts>\d+)_prediction\.feather$")
 
@@ -120,7 +123,7 @@ def _cached_importance(path: Path, model_file: Path, seed: int) -> pd.Series | N
 def write_importance_cache(folder: Path, importance: pd.Series, seed: int) -> None:
     """Keep a window's permutation importance beside its model for the next report."""
     record = {"seed": seed, "auc_drop": {str(k): float(v) for k, v in importance.items()}}
-    (folder / IMPORTANCE_FILE).write_text(json.dumps(record, indent=1))
+    write_atomically(folder / IMPORTANCE_FILE, json.dumps(record, indent=1))
 
 
 def _predictor(model: Any, pipeline: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
@@ -133,17 +136,27 @@ def _predictor(model: Any, pipeline: Any) -> Callable[[pd.DataFrame], pd.DataFra
     return predict
 
 
+def timeframe_length(timeframe: str) -> pd.Timedelta:
+    """The length of one candle of a FreqTrade timeframe (``5m``, ``1h``, ``4h``, ``1d``)."""
+    try:
+        return pd.Timedelta(timeframe.replace("m", "min") if timeframe.endswith("m") else timeframe)
+    except ValueError:
+        raise DataError(f"unknown timeframe '{timeframe}'") from None
+
+
 @dataclass(frozen=True)
 class BacktestResult:
     """The trades of one strategy in a FreqTrade backtest result.
 
-    :param trades: one row per trade (``pair``, ``open_date``, ``close_date``, ``profit_ratio``,
-        ``profit_abs``, ...), profits after fees.
+    :param trades: one row per trade as FreqTrade exports it (``pair``, ``open_date``,
+        ``close_date``, ``amount``, ``open_rate``, ``close_rate``, ``stake_amount``,
+        ``fee_open``, ``profit_ratio``, ``profit_abs``, ...), profits after fees.
     :param starting_balance: the wallet at the start.
     :param fee: the entry fee of the first trade (the config's fee when there are none).
     :param start: first backtested candle.
-    :param end: end of the backtest.
+    :param end: last backtested candle (its open time).
     :param pairs: the pairs the backtest traded.
+    :param timeframe: the candles' timeframe (``1h``); None when the result does not say.
     """
 
     trades: pd.DataFrame
@@ -152,13 +165,46 @@ class BacktestResult:
     start: pd.Timestamp
     end: pd.Timestamp
     pairs: tuple[str, ...] = ()
+    timeframe: str | None = None
+
+    @property
+    def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """``[start, stop)`` of the backtested candles: the last candle is included (as
+        FreqTrade includes it), so the stop is one candle after :attr:`end`."""
+        step = timeframe_length(self.timeframe) if self.timeframe else pd.Timedelta(0)
+        return self.start, self.end + step
+
+    def closed_trades(self) -> list[Trade]:
+        """The trades as :class:`~itb_ext.evaluation.metrics.Trade`, in closing order (a short
+        has a negative amount)."""
+        if self.trades.empty:
+            return []
+        trades = []
+        for t in self.trades.sort_values("close_date", kind="stable").to_dict("records"):
+            flag = t.get("is_short", False)
+            short = bool(flag) if pd.notna(flag) else False
+            trades.append(
+                Trade(
+                    pair=str(t["pair"]),
+                    open_date=pd.Timestamp(t["open_date"]),
+                    close_date=pd.Timestamp(t["close_date"]),
+                    amount=float(t["amount"]) * (-1.0 if short else 1.0),
+                    open_rate=float(t["open_rate"]),
+                    profit_abs=float(t["profit_abs"]),
+                    profit_ratio=float(t["profit_ratio"]),
+                    entry_fee=float(t["stake_amount"]) * float(t["fee_open"]),
+                    close_rate=float(t.get("close_rate", math.nan)),
+                    exit_reason=str(t.get("exit_reason", "")),
+                )
+            )
+        return trades
 
 
-def read_backtest_result(path: Path, strategy: str = "ITBStrategy") -> BacktestResult:
-    """Trades of ``strategy`` from a backtest result: a ``.zip`` file, or a folder whose
-    ``.last_result.json`` names the newest one.
+def read_backtest_stats(path: Path) -> dict[str, Any]:
+    """The whole statistics file of a FreqTrade backtest result: a ``.zip`` file, or a folder
+    whose ``.last_result.json`` names the newest one.
 
-    :raises DataError: when the file, or the strategy in it, is missing.
+    :raises DataError: when there is no result.
     """
     archive = path
     if path.is_dir():
@@ -168,11 +214,28 @@ def read_backtest_result(path: Path, strategy: str = "ITBStrategy") -> BacktestR
         archive = path / json.loads(last.read_text())["latest_backtest"]
     if not archive.is_file():
         raise DataError(f"{archive}: backtest result not found")
-    with zipfile.ZipFile(archive) as bundle:
-        stats = json.loads(bundle.read(f"{archive.stem}.json"))
-    if strategy not in stats.get("strategy", {}):
-        raise DataError(f"{archive}: no result of strategy {strategy}")
-    result = stats["strategy"][strategy]
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            stats: dict[str, Any] = json.loads(bundle.read(f"{archive.stem}.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DataError(f"{archive}: not a FreqTrade backtest result ({exc})") from None
+    return stats
+
+
+def read_backtest_result(path: Path, strategy: str | None = "ITBStrategy") -> BacktestResult:
+    """Trades of ``strategy`` from a backtest result (see :func:`read_backtest_stats`).
+
+    :param strategy: the strategy's name; None: the only strategy of the result.
+    :raises DataError: when the result, or the strategy in it, is missing.
+    """
+    results: dict[str, Any] = read_backtest_stats(path).get("strategy", {})
+    if strategy is None:
+        if len(results) != 1:
+            raise DataError(f"{path}: {len(results)} strategies in the result, name one")
+        strategy = next(iter(results))
+    if strategy not in results:
+        raise DataError(f"{path}: no result of strategy {strategy}")
+    result = results[strategy]
     trades = pd.DataFrame(result["trades"])
     for column in ("open_date", "close_date"):
         if column in trades:
@@ -185,6 +248,7 @@ def read_backtest_result(path: Path, strategy: str = "ITBStrategy") -> BacktestR
         start=pd.Timestamp(result["backtest_start"], tz="UTC"),
         end=pd.Timestamp(result["backtest_end"], tz="UTC"),
         pairs=tuple(result.get("pairlist", ())),
+        timeframe=result.get("timeframe"),
     )
 
 
@@ -194,8 +258,7 @@ def fill_missing_candles(candles: pd.DataFrame, timeframe: str) -> pd.DataFrame:
 
     :param timeframe: e.g. ``1h``, ``30m``, ``4h``, ``1d``.
     """
-    step = pd.Timedelta(timeframe.replace("m", "min")) if timeframe.endswith("m") else None
-    step = step or pd.Timedelta(timeframe)
+    step = timeframe_length(timeframe)
     frame = candles.assign(date=pd.to_datetime(candles["date"], utc=True)).set_index("date")
     grid = pd.date_range(frame.index.min(), frame.index.max(), freq=step)
     full = frame.reindex(grid)

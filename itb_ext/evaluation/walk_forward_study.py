@@ -16,6 +16,7 @@ import pandas as pd
 
 from itb_ext.algorithms import train_score_models
 from itb_ext.errors import DataError
+from itb_ext.evaluation.metrics import roc_auc
 from itb_ext.strategy.setup import ITBSetup
 
 
@@ -93,14 +94,13 @@ def auc_table(
     :param score_columns: ``<label>_<algorithm>`` columns.
     :param pair: shown in the table.
     """
-    from sklearn.metrics import roc_auc_score
-
     rows = []
     for column in score_columns:
         label = next(lb for lb in labels if column.startswith(f"{lb}_"))
         known = predictions[label].notna()
         y = predictions.loc[known, label].astype(bool).to_numpy()
         p = predictions.loc[known, column].to_numpy(dtype="float64")
-        auc = roc_auc_score(y, p) if 0 < y.sum() < len(y) else np.nan
-        rows.append({"pair": pair, "model": column, "candles": int(known.sum()), "auc": auc})
+        rows.append(
+            {"pair": pair, "model": column, "candles": int(known.sum()), "auc": roc_auc(y, p)}
+        )
     return pd.DataFrame(rows)

@@ -14,6 +14,7 @@ from datetime import datetime, time
 from pathlib import Path
 
 from itb_ext.config.risk_controls import KillSwitchConfig
+from itb_ext.data.files import write_atomically
 
 HALT_FILE_SUFFIX = ".halt.json"
 
@@ -139,9 +140,7 @@ def _read_ledger(path: Path) -> dict[str, object]:
 
 def _write_json(path: Path, data: dict[str, object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=1))
-    partial.replace(path)
+    write_atomically(path, json.dumps(data, indent=1))
 
 
 def counting_from(halt_path: Path) -> datetime | None:

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from functools import partial
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy.stats import rankdata
 
 from itb_ext.config.risk_controls import ModelHealthConfig
+from itb_ext.evaluation.metrics import auc_from_ranks
 from itb_ext.pipeline.naming import health_column
 
 PAUSE_COLUMN = "health_pause"
@@ -30,17 +30,6 @@ auc_column = partial(health_column, "auc")
 hit_column = partial(health_column, "hit")
 drift_column = partial(health_column, "drift")
 confidence_column = partial(health_column, "confidence")
-
-
-def auc(scores: npt.NDArray[np.float64], outcomes: npt.NDArray[np.bool_]) -> float:
-    """Area under the ROC curve (ties count one half); NaN without both classes."""
-    positives = int(outcomes.sum())
-    negatives = len(outcomes) - positives
-    if positives == 0 or negatives == 0:
-        return float("nan")
-    ranks = pd.Series(scores).rank(method="average").to_numpy()
-    rank_sum = float(ranks[outcomes].sum())
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 def rolling_auc(scores: pd.Series, outcomes: pd.Series, window: int, min_samples: int) -> pd.Series:
@@ -62,14 +51,9 @@ def rolling_auc(scores: pd.Series, outcomes: pd.Series, window: int, min_samples
     known = np.concatenate([np.zeros(pad, dtype=bool), known])
     view = np.lib.stride_tricks.sliding_window_view
     ranks = rankdata(view(values, window), method="average", axis=1)
-    positive = view(truth, window)
-    count = view(known, window).sum(axis=1).astype("float64")
-    pos = positive.sum(axis=1).astype("float64")
-    neg = count - pos
-    rank_sum = np.where(positive, ranks, 0.0).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result = (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
-    result[(count < min_samples) | (pos == 0) | (neg == 0)] = np.nan
+    count = view(known, window).sum(axis=1)
+    result = auc_from_ranks(ranks, view(truth, window), count)
+    result[count < min_samples] = np.nan
     return pd.Series(result[:n], index=scores.index)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
+from itb_ext.evaluation.metrics import closed_trade_equity, max_drawdown
 
 
 def closed_trade_drawdown(profits: Sequence[float], start: float) -> float:
@@ -13,7 +13,4 @@ def closed_trade_drawdown(profits: Sequence[float], start: float) -> float:
     :param profits: absolute profits of closed trades in closing order.
     :param start: equity before the first trade (counts as the first peak).
     """
-    equity = start + np.cumsum(np.asarray(profits, dtype="float64"))
-    curve = np.concatenate([[start], equity])
-    peaks = np.maximum.accumulate(curve)
-    return float(np.max((peaks - curve) / peaks))
+    return max_drawdown(closed_trade_equity(profits, start))

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from itb_ext.evaluation.metrics import max_drawdown
+
 #: ITB's month: a twelfth of a 365-day year.
 AVERAGE_MONTH = pd.Timedelta(days=365 / 12)
 #: ITB's per-direction metrics, in ITB's order.
@@ -129,9 +131,9 @@ def direction_metrics(
     if profit.size:
         # cumsum/cumprod add in time order, exactly like the grid kernel's running sums.
         equity = np.cumprod(1.0 + percent / 100.0)
-        peak = np.maximum.accumulate(np.maximum(equity, 1.0))
         sums = [np.cumsum(profit)[-1], np.cumsum(percent)[-1], equity[-1]]
-        drawdown = max(0.0, float(np.max(1.0 - equity / peak)))
+        # e_0 = 1 is the first peak
+        drawdown = max_drawdown(np.concatenate([[1.0], equity]))
         total_bars = float(np.cumsum(bars)[-1])
     else:
         sums, drawdown, total_bars = [0.0, 0.0, 1.0], 0.0, 0.0

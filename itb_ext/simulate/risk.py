@@ -23,27 +23,13 @@ import pandas as pd
 
 from itb_ext.config.risk import RiskConfig
 from itb_ext.errors import DataError
+from itb_ext.evaluation.metrics import Trade, closed_trade_equity, max_drawdown
 from itb_ext.pipeline.frames import require_columns
 from itb_ext.risk.policy import RiskPolicy
-from itb_ext.risk.report import closed_trade_drawdown
 from itb_ext.risk.rules import EntryContext
 from itb_ext.risk.slippage import slipped_price
 from itb_ext.risk.stops import ratchet
 from itb_ext.risk.turnover import EXIT_SIGNAL_REASON
-
-
-@dataclass(frozen=True)
-class SizedTrade:
-    """A closed long trade of the risk simulation (money, not units)."""
-
-    entry_row: int
-    exit_row: int
-    entry_price: float
-    exit_price: float
-    stake: float
-    profit_abs: float
-    profit_ratio: float
-    exit_reason: str
 
 
 @dataclass(frozen=True)
@@ -54,7 +40,7 @@ class RiskSimulation:
     :param wallet: the starting wallet.
     """
 
-    trades: tuple[SizedTrade, ...]
+    trades: tuple[Trade, ...]
     wallet: float
 
     @property
@@ -65,7 +51,7 @@ class RiskSimulation:
     @property
     def max_drawdown(self) -> float:
         """Largest fall of closed-trade equity from its peak, as a fraction of the peak."""
-        return closed_trade_drawdown([t.profit_abs for t in self.trades], self.wallet)
+        return max_drawdown(closed_trade_equity([t.profit_abs for t in self.trades], self.wallet))
 
 
 def _flags(values: npt.ArrayLike, name: str, n: int) -> np.ndarray:
@@ -85,6 +71,7 @@ def simulate_with_risk(
     wallet: float = 10_000.0,
     tradable_ratio: float = 0.99,
     score_excess: Sequence[float] | None = None,
+    pair: str = "",
 ) -> RiskSimulation:
     """Simulate long trades of ``buy``/``sell`` signals on ``candles`` with the risk layer.
 
@@ -97,6 +84,7 @@ def simulate_with_risk(
         (FreqTrade's ``tradable_balance_ratio``).
     :param score_excess: per candle, the score's distance beyond the buy threshold (for
         signal-strength sizing).
+    :param pair: the pair the candles are of, named in the trades.
     """
     require_columns(candles, ("date", "open", "high", "low", "close"), "simulate")
     n = len(candles)
@@ -110,10 +98,11 @@ def simulate_with_risk(
     highs = rows["high"].to_numpy(dtype="float64")
     lows = rows["low"].to_numpy(dtype="float64")
     closes = rows["close"].to_numpy(dtype="float64")
-    days = pd.to_datetime(rows["date"], utc=True).dt.floor("D").to_numpy()
+    dates = pd.DatetimeIndex(pd.to_datetime(rows["date"], utc=True))
+    days = dates.floor("D")
     bps = risk.backtest_slippage_bps if on else 0.0
 
-    trades: list[SizedTrade] = []
+    trades: list[Trade] = []
     realised = 0.0
     position: dict[str, float] | None = None
 
@@ -124,15 +113,17 @@ def simulate_with_risk(
         cost = amount * entry * (1 + fee)
         profit = amount * price * (1 - fee) - cost
         trades.append(
-            SizedTrade(
-                int(position["row"]),
-                i,
-                entry,
-                price,
-                position["stake"],
-                profit,
-                profit / cost,
-                reason,
+            Trade(
+                pair=pair,
+                open_date=dates[int(position["row"])],
+                close_date=dates[i],
+                amount=amount,
+                open_rate=entry,
+                profit_abs=profit,
+                profit_ratio=profit / cost,
+                entry_fee=amount * entry * fee,
+                close_rate=price,
+                exit_reason=reason,
             )
         )
         realised += profit
@@ -142,7 +133,7 @@ def simulate_with_risk(
         prev = records[i - 1]
         if position is None and buys[i - 1]:
             equity = tradable_ratio * (wallet + realised)
-            today = [t.profit_abs for t in trades if days[t.exit_row] == days[i]]
+            today = [t.profit_abs for t in trades if t.close_date.floor("D") == days[i]]
             context = EntryContext(
                 time=pd.Timestamp(rows["date"].iloc[i]).to_pydatetime(),
                 equity=equity,

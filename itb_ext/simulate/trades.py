@@ -55,8 +55,9 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Trade:
-    """A closed trade (one unit), profit net of the fees of both legs."""
+class SimulatedTrade:
+    """A closed trade of ITB's simulation (one unit, rows instead of times), profit net of the
+    fees of both legs."""
 
     side: Side
     entry_row: int
@@ -95,7 +96,7 @@ class SimulationResult:
     """
 
     events: tuple[Event, ...]
-    trades: tuple[Trade, ...]
+    trades: tuple[SimulatedTrade, ...]
     open_position: OpenPosition | None
     performance: Mapping[str, Mapping[str, float | int]]
     months: float
@@ -105,7 +106,8 @@ class SimulationResult:
         return self.performance["total" if direction == "both" else direction]
 
     def trades_frame(self) -> pd.DataFrame:
-        """The trades as a table (one row per trade, columns as :class:`Trade` plus ``bars``)."""
+        """The trades as a table (one row per trade, the fields of :class:`SimulatedTrade` and
+        ``bars``)."""
         columns = [
             "side",
             "entry_row",
@@ -247,7 +249,7 @@ def simulate(
         long = exit_.side == "SELL"
         profit, percent = trade_returns(np.array([entry.price]), np.array([exit_.price]), long, fee)
         trades.append(
-            Trade(
+            SimulatedTrade(
                 "long" if long else "short",
                 entry.row,
                 exit_.row,
@@ -311,7 +313,7 @@ def simulate_frame(
     )
 
 
-def _metrics_of(trades: Sequence[Trade], months: float) -> dict[str, float | int]:
+def _metrics_of(trades: Sequence[SimulatedTrade], months: float) -> dict[str, float | int]:
     return direction_metrics(
         np.array([t.profit for t in trades], dtype="float64"),
         np.array([t.profit_percent for t in trades], dtype="float64"),

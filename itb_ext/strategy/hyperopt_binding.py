@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from itb_ext.data.files import write_atomically
 from itb_ext.errors import ConfigError
 
 ALLOW_KEY = "itb.accept_hyperopt_from_other_config"
@@ -66,14 +65,7 @@ def write_binding(params_file: Path, fingerprint: Fingerprint) -> Path:
         "pairs": list(fingerprint.pairs),
         "timeframe": fingerprint.timeframe,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        Path(tmp).write_text(json.dumps(record, indent=1))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, json.dumps(record, indent=1))
     return target
 
 

@@ -10,7 +10,6 @@ from sklearn.metrics import roc_auc_score
 from itb_ext.config.risk_controls import ModelHealthConfig
 from itb_ext.errors import ConfigError
 from itb_ext.risk.model_health import (
-    auc,
     model_health_frame,
     pause_signal,
     rolling_auc,
@@ -18,13 +17,6 @@ from itb_ext.risk.model_health import (
 )
 from itb_ext.strategy.model_health import candle_health
 from itb_ext.strategy.setup import ITBSetup
-
-
-def test_auc_counts_ties_as_half_and_needs_both_classes() -> None:
-    scores = np.array([0.9, 0.4, 0.4, 0.1])
-    truth = np.array([True, True, False, False])
-    assert auc(scores, truth) == 0.875  # pairs: (0.9>0.4)(0.9>0.1)(0.4=0.4)(0.4>0.1) -> 3.5/4
-    assert np.isnan(auc(scores, np.array([True] * 4)))
 
 
 def test_rolling_auc_matches_sklearn_on_each_window_of_known_pairs() -> None:

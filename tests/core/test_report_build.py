@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itb_ext.evaluation import report_metrics as metrics
+from itb_ext.evaluation import metrics
 from itb_ext.evaluation.report import PairData, build_report, summary_text
 from itb_ext.evaluation.stored import BacktestResult
 from itb_ext.strategy.setup import ITBSetup
@@ -75,23 +75,43 @@ def test_fixed_levels_come_from_the_config(setup: ITBSetup) -> None:
     assert set(report.levels["sell_threshold"]) == {-0.08}
 
 
-def test_trading_section_books_the_trades_after_fees(setup: ITBSetup) -> None:
+def test_trading_section_marks_the_trades_daily_after_fees(setup: ITBSetup) -> None:
     data = synthetic(setup, levels=False)
-    dates = data.candles["date"]
+    dates, close = data.candles["date"], data.candles["close"]
+    fee = 0.001
     trades = pd.DataFrame(
         {
-            "close_date": [dates[250], dates[350]],
+            "pair": "BTC/USD",
+            "open_date": [dates[250], dates[350]],
+            "close_date": [dates[300], dates[380]],
+            "amount": [2.0, 1.0],
+            "open_rate": [close[250], close[350]],
+            "close_rate": [close[300], close[380]],
+            "stake_amount": [2.0 * close[250], close[350]],
+            "fee_open": fee,
             "profit_abs": [50.0, -20.0],
             "profit_ratio": [0.05, -0.02],
         }
     )
-    backtest = BacktestResult(trades, 1000.0, 0.001, dates[200], dates[399])
-    report = build_report(setup, [data], backtest, fee=0.001)
-    assert report.equity["strategy"].iloc[-1] == 1030.0
+    backtest = BacktestResult(trades, 1000.0, fee, dates[200], dates[399], timeframe="1h")
+    report = build_report(setup, [data], backtest, fee=fee)
+    equity = report.equity.set_index("date")["strategy"]
+    # marks at the midnights from the first candle's day to the day after the last candle
+    assert equity.index[0] == pd.Timestamp("2024-01-09", tz="UTC")
+    assert equity.index[-1] == pd.Timestamp("2024-01-18", tz="UTC")
+    assert equity.iloc[0] == 1000.0 and equity.iloc[-1] == 1030.0
+    # 2024-01-12 00:00 lies inside the first trade: marked at the close of the 23:00 candle
+    inside = pd.Timestamp("2024-01-12", tz="UTC")
+    last_close = close[dates == inside - pd.Timedelta(hours=1)].iloc[0]
+    entry_fee = 2.0 * close[250] * fee
+    assert equity[inside] == pytest.approx(1000.0 + 2.0 * (last_close - close[250]) - entry_fee)
     strategy = report.trading.set_index("curve").loc["strategy"]
     assert strategy["return_%"] == pytest.approx(3.0)
     assert strategy["win_rate_%"] == 50.0
+    assert strategy["profit_factor"] == pytest.approx(0.05 / 0.02)
     hold = report.trading.set_index("curve").loc["buy_and_hold"]
-    closes = data.candles.set_index("date")["close"]
-    expected = 100 * (closes[dates[399]] / closes[dates[200]] * 0.999**2 - 1)
+    # bought at the open of the first candle, sold at the close of the last (candle 399)
+    opens = data.candles["open"]
+    expected = 100 * ((1 - fee) / (1 + fee) * close[399] / opens[200] - 1)
     assert hold["return_%"] == pytest.approx(expected)
+    assert "buy_and_hold after fees of 0.10% per side" in summary_text(report)

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from itb_ext.config.base import validate
 from itb_ext.config.risk import RiskConfig
 from itb_ext.demo.risk import summarise, without_risk_overrides
+from itb_ext.evaluation.stored import BacktestResult
 
 
-def test_summary_row_from_backtest_statistics() -> None:
-    stats = {
-        "starting_balance": 1000.0,
-        "trades": [
-            {"close_date": "2024-01-02", "profit_abs": -150.0, "stake_amount": 500.0},
-            {"close_date": "2024-01-01", "profit_abs": 100.0, "stake_amount": 400.0},
-        ],
-    }
-    row = summarise(stats, "with risk layer", "BTC/USD")
+def test_summary_row_from_a_backtest_result() -> None:
+    trades = pd.DataFrame(
+        {
+            "close_date": pd.to_datetime(["2024-01-02", "2024-01-01"], utc=True),
+            "profit_abs": [-150.0, 100.0],
+            "stake_amount": [500.0, 400.0],
+        }
+    )
+    start = pd.Timestamp("2024-01-01", tz="UTC")
+    result = BacktestResult(trades, 1000.0, 0.001, start, start + pd.Timedelta(days=2))
+    row = summarise(result, "with risk layer", "BTC/USD")
     assert row["trades"] == 2
     assert row["return_%"] == pytest.approx(-5.0)
-    # 1000 -> 1100 -> 950: 150 / 1100 from the peak
+    # in closing order 1000 -> 1100 -> 950: 150 / 1100 from the peak
     assert row["max_drawdown_%"] == pytest.approx(100 * 150 / 1100)
     assert row["largest_stake_%"] == pytest.approx(50.0)
 

@@ -79,7 +79,7 @@ def test_a_new_rule_refuses_entries_in_the_strategy_policy_and_the_simulation(
     sell = np.zeros(n, dtype=bool)
     sell[[10, 35]] = True
     result = simulate_with_risk(candles, buy, sell, RiskConfig(stop=None, regime=None), fee=0.0)
-    assert [candles["date"][t.entry_row].day for t in result.trades] == [2]
+    assert [t.open_date.day for t in result.trades] == [2]
 
 
 def test_unknown_rules_are_not_left_behind() -> None:

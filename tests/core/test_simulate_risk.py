@@ -52,10 +52,16 @@ def test_trailing_atr_stop_closes_at_the_raised_stop() -> None:
     )
     result = simulate_with_risk(bars(), flags(0), flags(2), risk, fee=0.001, wallet=10_000)
     (trade,) = result.trades
-    assert (trade.entry_row, trade.exit_row, trade.exit_reason) == (1, 2, "stop_loss")
-    assert trade.entry_price == 100.0
-    assert trade.exit_price == pytest.approx(100.5)
-    assert trade.stake == pytest.approx(990.0)  # 10 % of 99 % of the wallet
+    dates = bars()["date"]
+    assert (trade.open_date, trade.close_date, trade.exit_reason) == (
+        dates[1],
+        dates[2],
+        "stop_loss",
+    )
+    assert trade.open_rate == 100.0
+    assert trade.close_rate == pytest.approx(100.5)
+    assert trade.stake_amount == pytest.approx(990.0)  # 10 % of 99 % of the wallet
+    assert trade.entry_fee == pytest.approx(990.0 * 0.001)
     assert trade.profit_abs == pytest.approx(long_profit(990.0, 100.0, 100.5, 0.001))
     assert result.total_return == pytest.approx(trade.profit_abs / 10_000)
 
@@ -63,9 +69,9 @@ def test_trailing_atr_stop_closes_at_the_raised_stop() -> None:
 def test_slippage_on_both_fills_and_exit_signal_at_next_open() -> None:
     risk = RiskConfig(stop=None, regime=None, protections=NO_HALTS, backtest_slippage_bps=10)
     (trade,) = simulate_with_risk(bars(), flags(0), flags(2), risk, fee=0.0).trades
-    assert trade.entry_price == pytest.approx(100.1)
-    assert trade.exit_price == pytest.approx(101.898)
-    assert (trade.exit_row, trade.exit_reason) == (3, "exit_signal")
+    assert trade.open_rate == pytest.approx(100.1)
+    assert trade.close_rate == pytest.approx(101.898)
+    assert (trade.close_date, trade.exit_reason) == (bars()["date"][3], "exit_signal")
 
 
 def test_position_open_at_the_end_is_force_exited_at_the_last_close() -> None:
@@ -77,9 +83,14 @@ def test_position_open_at_the_end_is_force_exited_at_the_last_close() -> None:
         backtest_slippage_bps=0,
     )
     (trade,) = simulate_with_risk(bars(), flags(2), flags(), risk, fee=0.0).trades
-    assert (trade.entry_row, trade.exit_row, trade.exit_reason) == (3, 5, "force_exit")
-    assert trade.stake == pytest.approx(0.2 * 0.99 * 10_000)
-    assert trade.exit_price == 105.0
+    dates = bars()["date"]
+    assert (trade.open_date, trade.close_date, trade.exit_reason) == (
+        dates[3],
+        dates[5],
+        "force_exit",
+    )
+    assert trade.stake_amount == pytest.approx(0.2 * 0.99 * 10_000)
+    assert trade.close_rate == 105.0
 
 
 def test_daily_loss_limit_blocks_the_rest_of_the_day() -> None:

@@ -7,12 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from itb_ext.evaluation.stored import read_backtest_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_DATA = ROOT / "user_data"
@@ -89,10 +90,7 @@ def run_offline(command: str, config: Path, userdir: Path, *extra: str, timeout:
 
 def latest_backtest(results: Path) -> dict[str, Any]:
     """Statistics of the newest backtest exported into ``results``."""
-    archive = results / json.loads((results / ".last_result.json").read_text())["latest_backtest"]
-    with zipfile.ZipFile(archive) as bundle:
-        stats: dict[str, Any] = json.loads(bundle.read(f"{Path(archive).stem}.json"))
-    return stats
+    return read_backtest_stats(results)
 
 
 @pytest.fixture(scope="session")

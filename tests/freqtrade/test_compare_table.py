@@ -20,7 +20,7 @@ def test_markdown_table_rounds_and_marks_missing_values() -> None:
                 "max_drawdown_%": 5.5,
                 "win_rate_%": 50.0,
                 "profit_factor": math.nan,
-                "avg_trade_%": -0.123,
+                "average_trade_%": -0.123,
                 "trades": 7.0,
             }
         ]
@@ -29,5 +29,5 @@ def test_markdown_table_rounds_and_marks_missing_values() -> None:
         "| strategy | return % | Sharpe | Calmar | max drawdown % | win rate % | profit factor "
         "| avg trade % | trades |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-        "| preset | +12.35 | 1.23 | 2.00 | 5.50 | 50.00 | – | -0.12 | 7 |",
+        "| preset | +12.35 | 1.23 | 2.00 | 5.50 | 50.00 | n/a | -0.12 | 7 |",
     ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from itb_ext.evaluation.stored import read_window_predictions
 from tests.freqtrade.conftest import make_userdir, run_offline, write_config
 
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
@@ -30,9 +31,7 @@ def backtest(folder: Path, compute: dict) -> tuple[pd.DataFrame, str]:
     run = run_offline("backtesting", config, userdir, "--timerange", TIMERANGE)
     assert run.returncode == 0, run.output[-3000:]
     assert run.log.count("Done training BTC/USD") == 1
-    files = sorted((userdir / "models" / "itb-dask" / "backtesting_predictions").glob("*"))
-    frame = pd.concat([pd.read_feather(f) for f in files if f.suffix == ".feather"])
-    return frame.reset_index(drop=True), run.log
+    return read_window_predictions(userdir / "models" / "itb-dask", "BTC/USD"), run.log
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from itb_ext.evaluation.stored import read_window_predictions
 from tests.freqtrade.conftest import Run, latest_backtest, make_userdir, run_offline, write_config
 
 TIMERANGE = "20190101-20190301"
@@ -30,8 +31,7 @@ def trainings(run: Run) -> int:
 
 
 def predictions(userdir: Path) -> pd.DataFrame:
-    files = sorted((userdir / "models" / "itb-test" / "backtesting_predictions").glob("*.feather"))
-    return pd.concat([pd.read_feather(f) for f in files], ignore_index=True)
+    return read_window_predictions(userdir / "models" / "itb-test", "BTC/USD")
 
 
 @pytest.fixture(scope="module")
@@ -212,9 +212,9 @@ def test_freqai_expansion_multiplies_the_itb_features(tmp_path: Path) -> None:
 def test_demo_tables_come_from_the_stored_walk_forward_predictions(backtest: Run) -> None:
     from freqtrade.configuration.load_config import load_from_files
 
-    from itb_ext.demo import compare
     from itb_ext.demo import run as demo
-    from itb_ext.evaluation.metrics import daily_closes, equity_curve, period_days
+    from itb_ext.evaluation.metrics import marked_equity
+    from itb_ext.evaluation.stored import read_backtest_result
 
     config_file = backtest.userdir.parent / "config.json"
     run = demo.DemoRun(
@@ -237,11 +237,11 @@ def test_demo_tables_come_from_the_stored_walk_forward_predictions(backtest: Run
     assert side.iloc[-1]["preset"] == pytest.approx(quality["auc"].mean())
 
     # the comparison's equity, marked to market, ends where FreqTrade's closed trades end
-    result = compare.backtest_result(run.results_dir)
-    trades = compare.trades_of(result)
-    assert len(trades) == result["total_trades"] > 0
-    period = demo._period(TIMERANGE)
-    days = period_days(period)
-    closes = {"BTC/USD": daily_closes(demo._candles("BTC/USD", "1h"), days)}
-    equity = equity_curve(trades, closes, days, float(result["starting_balance"]))
-    assert equity.iloc[-1] == pytest.approx(result["final_balance"])
+    stats = latest_backtest(run.results_dir)["strategy"]["ITBStrategy"]
+    result = read_backtest_result(run.results_dir)
+    trades = result.closed_trades()
+    assert len(trades) == stats["total_trades"] > 0
+    candles = {"BTC/USD": demo._candles("BTC/USD", "1h")}
+    equity = marked_equity(trades, candles, result.period, result.starting_balance)
+    assert equity.iloc[0] == result.starting_balance
+    assert equity.iloc[-1] == pytest.approx(stats["final_balance"])

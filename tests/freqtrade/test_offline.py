@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 
 from itb_ext.adapters.offline import run_freqtrade_offline, static_markets
 from itb_ext.errors import ConfigError
+from itb_ext.evaluation.stored import read_backtest_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDLES = ROOT / "user_data" / "data" / "bitfinex"
@@ -138,10 +138,7 @@ def guarded_run(mode: str, args: list[str], cwd: Path) -> subprocess.CompletedPr
 
 def latest_backtest(results: Path) -> dict[str, Any]:
     """Statistics of the newest backtest FreqTrade exported into ``results``."""
-    archive = results / json.loads((results / ".last_result.json").read_text())["latest_backtest"]
-    with zipfile.ZipFile(archive) as bundle:
-        stats: dict[str, Any] = json.loads(bundle.read(f"{Path(archive).stem}.json"))
-    return stats
+    return read_backtest_stats(results)
 
 
 def test_bitfinex_static_markets_are_usd_spot_pairs_with_bitfinex_rules() -> None:

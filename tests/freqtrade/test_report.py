@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,24 +126,56 @@ def test_model_quality_matches_the_stored_out_of_sample_predictions(
     assert re.search(r"mean out-of-sample AUC over 6 models: 0\.\d{3}", text)
 
 
+def _number(cell: str) -> float:
+    return float("nan") if cell == "n/a" else float(cell)
+
+
+def daily_drawdown(stats: dict[str, Any], candles: pd.DataFrame) -> float:
+    """Largest fall from its peak of the account marked at every midnight of the backtest: the
+    closed trades' profits plus each open trade's value at the close of the candle that ends
+    at midnight, less its entry fee."""
+    close = candles.set_index("date")["close"]
+    start = pd.Timestamp(stats["backtest_start"], tz="UTC")
+    end = pd.Timestamp(stats["backtest_end"], tz="UTC") + pd.Timedelta(hours=1)
+    values = [float(stats["starting_balance"])]
+    for midnight in pd.date_range(start + pd.Timedelta(days=1), end.ceil("D"), freq="D"):
+        price = close[close.index < midnight].iloc[-1]
+        value = float(stats["starting_balance"])
+        for t in stats["trades"]:
+            opened, closed = pd.Timestamp(t["open_date"]), pd.Timestamp(t["close_date"])
+            if closed <= midnight:
+                value += t["profit_abs"]
+            elif opened <= midnight:
+                value += t["amount"] * (price - t["open_rate"]) - t["stake_amount"] * t["fee_open"]
+        values.append(value)
+    peak, worst = values[0], 0.0
+    for value in values:
+        peak = max(peak, value)
+        worst = max(worst, 1 - value / peak)
+    return worst
+
+
 def test_trading_figures_match_freqtrade_after_fees(backtest: Run, report: Path) -> None:
     stats = latest_backtest(backtest.userdir / "backtest_results")["strategy"]["ITBStrategy"]
     assert stats["total_trades"] > 0
     text = (report / "report.txt").read_text()
     rows = {r[0]: r for r in _table(text, "== Trading, after fees")}
-    strategy = [float(v) for v in rows["strategy"][1:]]
+    # return, Sharpe, Sortino, Calmar, max drawdown, trades, win rate, profit factor, average
+    strategy = [_number(v) for v in rows["strategy"][1:]]
     assert strategy[0] == pytest.approx(100 * stats["profit_total"], abs=0.01)
-    assert strategy[3] == pytest.approx(100 * stats["max_drawdown_account"], abs=0.01)
-    assert strategy[4] == stats["total_trades"]
+    candles = fill_missing_candles(pd.read_feather(CANDLES / "BTC_USD-1h.feather"), "1h")
+    assert strategy[4] == pytest.approx(100 * daily_drawdown(stats, candles), abs=0.01)
+    assert strategy[5] == stats["total_trades"]
     wins = sum(t["profit_ratio"] > 0 for t in stats["trades"])
-    assert strategy[5] == pytest.approx(100 * wins / stats["total_trades"], abs=0.01)
-    candles = pd.read_feather(CANDLES / "BTC_USD-1h.feather").set_index("date")["close"]
-    first, last = (
-        candles[pd.Timestamp("2019-01-01", tz="UTC")],
-        candles[pd.Timestamp("2019-03-01", tz="UTC")],
-    )
-    hold = 100 * (last / first * 0.999**2 - 1)
+    assert strategy[6] == pytest.approx(100 * wins / stats["total_trades"], abs=0.01)
+    # bought at the open of the first backtested candle, sold at the close of the last one
+    indexed = candles.set_index("date")
+    first = indexed.loc[pd.Timestamp(stats["backtest_start"], tz="UTC"), "open"]
+    last = indexed.loc[pd.Timestamp(stats["backtest_end"], tz="UTC"), "close"]
+    assert pd.Timestamp(stats["backtest_end"], tz="UTC") == pd.Timestamp("2019-03-01", tz="UTC")
+    hold = 100 * (last / first * 0.999 / 1.001 - 1)
     assert float(rows["buy_and_hold"][1]) == pytest.approx(hold, abs=0.01)
+    assert "buy_and_hold after fees of 0.10% per side" in text
 
 
 def test_stored_models_recomputed_features_reproduce_the_predictions(backtest: Run) -> None:

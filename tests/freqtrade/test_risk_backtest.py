@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from itb_ext.evaluation.stored import read_window_predictions
 from tests.freqtrade.conftest import (
     CANDLES,
     USER_DATA,
@@ -207,9 +208,7 @@ def test_freqtrade_and_the_risk_simulation_agree_on_the_same_predictions(backtes
     )
     freqtrade = trades_of(run)
 
-    files = sorted((backtest.userdir / "models" / "itb-risk" / "backtesting_predictions").glob("*"))
-    predictions = pd.concat([pd.read_feather(f) for f in files], ignore_index=True)
-    predictions["date"] = pd.to_datetime(predictions["date"], utc=True)
+    predictions = read_window_predictions(backtest.userdir / "models" / "itb-risk", "BTC/USD")
     setup = ITBSetup.from_freqtrade_config({"itb": section_with(NO_HALTS)})
     bars = candles().reset_index()
     bars = bars.loc[bars["date"] <= predictions["date"].max()].reset_index(drop=True)
@@ -227,8 +226,8 @@ def test_freqtrade_and_the_risk_simulation_agree_on_the_same_predictions(backtes
     assert len(freqtrade) >= 5
     assert len(simulated.trades) == len(freqtrade)
     for ours, theirs in zip(simulated.trades, freqtrade, strict=True):
-        assert bars["date"][ours.entry_row] == pd.Timestamp(theirs["open_date"])
-        assert bars["date"][ours.exit_row] == pd.Timestamp(theirs["close_date"])
+        assert ours.open_date == pd.Timestamp(theirs["open_date"])
+        assert ours.close_date == pd.Timestamp(theirs["close_date"])
     freqtrade_return = sum(t["profit_abs"] for t in freqtrade) / WALLET
     print(
         f"{len(freqtrade)} trades; total return FreqTrade {freqtrade_return:.6%}, "
