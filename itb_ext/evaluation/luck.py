@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from itb_ext.errors import ConfigError, DataError
-from itb_ext.evaluation import report_metrics as metrics
+from itb_ext.evaluation import metrics
 from itb_ext.evaluation.baselines import (
     DEFAULT_GATE_WINDOW,
     Baselines,

@@ -44,7 +44,7 @@ import pandas as pd
 
 from itb_ext.data.candles import PRICE_COLUMNS, validate_candles
 from itb_ext.errors import ConfigError, DataError
-from itb_ext.evaluation import report_metrics as metrics
+from itb_ext.evaluation import metrics
 from itb_ext.signals.rules import at_least, at_most
 from itb_ext.simulate.trades import DEFAULT_FEE, next_true, trade_returns
 

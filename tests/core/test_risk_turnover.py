@@ -11,6 +11,7 @@ import pytest
 
 from itb_ext.config.risk import ProtectionsConfig, RiskConfig, SizingConfig
 from itb_ext.errors import ConfigError
+from itb_ext.evaluation.metrics import Trade
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.timeframes import (
     candle_length,
@@ -167,20 +168,27 @@ def plain_risk(**changes: object) -> RiskConfig:
     return base.model_copy(update=changes)
 
 
+def rows_of(bars: pd.DataFrame, trade: Trade) -> tuple[int, int]:
+    """The candles a trade was opened and closed on."""
+    dates = list(bars["date"])
+    return dates.index(trade.open_date), dates.index(trade.close_date)
+
+
 def test_simulation_holds_an_exit_signal_for_the_minimum_holding_time() -> None:
     # buy on row 0 -> entry at row 1's open; sell signals from row 1 on -> exit at row 2's open,
     # or with a 3-candle minimum at row 4's open (row 1 + 3 candles)
     n = 8
+    bars = rising_bars(n)
     buy, sell = flags(n, 0), flags(n, 1, 2, 3, 4, 5, 6)
-    (free,) = simulate_with_risk(rising_bars(n), buy, sell, plain_risk(), fee=0.0).trades
-    assert (free.entry_row, free.exit_row, free.exit_reason) == (1, 2, "exit_signal")
+    (free,) = simulate_with_risk(bars, buy, sell, plain_risk(), fee=0.0).trades
+    assert (*rows_of(bars, free), free.exit_reason) == (1, 2, "exit_signal")
     risk = plain_risk(min_hold_candles=3)
-    (held,) = simulate_with_risk(rising_bars(n), buy, sell, risk, fee=0.0).trades
-    assert (held.entry_row, held.exit_row, held.exit_reason) == (1, 4, "exit_signal")
-    assert held.exit_price == 104.0
+    (held,) = simulate_with_risk(bars, buy, sell, risk, fee=0.0).trades
+    assert (*rows_of(bars, held), held.exit_reason) == (1, 4, "exit_signal")
+    assert held.close_rate == 104.0
     # a signal that is gone by then is not taken later: the trade runs to the end
-    (late,) = simulate_with_risk(rising_bars(n), buy, flags(n, 1), risk, fee=0.0).trades
-    assert (late.exit_row, late.exit_reason) == (n - 1, "force_exit")
+    (late,) = simulate_with_risk(bars, buy, flags(n, 1), risk, fee=0.0).trades
+    assert (rows_of(bars, late)[1], late.exit_reason) == (n - 1, "force_exit")
 
 
 def test_simulation_sizes_to_the_volatility_target() -> None:
@@ -201,8 +209,8 @@ def test_simulation_sizes_to_the_volatility_target() -> None:
     risk = plain_risk(sizing=sizing)
     buy, sell = flags(n, 1, 3), flags(n, 2)
     first, second = simulate_with_risk(candles, buy, sell, risk, fee=0.0, wallet=10_000).trades
-    assert first.stake == pytest.approx(0.99 * 10_000 * 0.02)  # row 1 has no volatility yet
+    assert first.stake_amount == pytest.approx(0.99 * 10_000 * 0.02)  # row 1: no volatility yet
     equity = 0.99 * (10_000 + first.profit_abs)
-    assert second.entry_row == 4
-    assert second.stake == pytest.approx(equity * 0.1 / (0.01 * math.sqrt(8760)))
-    assert second.stake / equity == pytest.approx(0.1069, abs=1e-4)
+    assert rows_of(candles, second)[0] == 4
+    assert second.stake_amount == pytest.approx(equity * 0.1 / (0.01 * math.sqrt(8760)))
+    assert second.stake_amount / equity == pytest.approx(0.1069, abs=1e-4)
