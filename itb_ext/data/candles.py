@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from itb_ext.data.files import write_atomically
@@ -64,8 +65,10 @@ def validate_candles(
     """Check a candle table and return it with its time column parsed as UTC datetimes.
 
     Checks: at least one row; a ``date``/``timestamp`` column with unique, increasing times;
-    the price columns present, numeric, finite and positive; the volume present, numeric and not
-    negative.
+    the price columns present, numeric, finite and positive; with all four prices, each candle's
+    high not below its low and its open and close within [low, high]; the volume present, numeric
+    and not negative. Numeric times may be in seconds, milliseconds, microseconds or
+    nanoseconds since 1970 (see :func:`epoch_unit`).
 
     :param df: the table as read.
     :param source: file name for messages.
@@ -92,6 +95,8 @@ def validate_candles(
                 f"{source}: column '{col}' has a non-positive or missing price {what} "
                 f"at row {row} ({times.iloc[row]})"
             )
+    if all(c in price_columns for c in PRICE_COLUMNS):
+        _check_price_range(out, source, times)
     if volume_column is not None:
         values = _numeric(out, volume_column, source)
         bad = ~np.isfinite(values) | (values < 0)
@@ -102,6 +107,40 @@ def validate_candles(
                 f"at row {row} ({times.iloc[row]})"
             )
     return out
+
+
+def _check_price_range(df: pd.DataFrame, source: str, times: pd.Series) -> None:
+    o, h, lo, c = (df[col].to_numpy(dtype="float64") for col in PRICE_COLUMNS)
+    problems = (
+        (h < lo, "high {h} below low {lo}"),
+        ((o < lo) | (o > h), "open {o} outside [low {lo}, high {h}]"),
+        ((c < lo) | (c > h), "close {c} outside [low {lo}, high {h}]"),
+    )
+    for bad, text in problems:
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            what = text.format(o=o[row], h=h[row], lo=lo[row], c=c[row])
+            raise DataError(f"{source}: impossible candle at row {row} ({times.iloc[row]}): {what}")
+
+
+#: Numeric times below these magnitudes are read in that unit: 1e11 seconds is the year 5138 and
+#: 1e11 milliseconds 1973, so the units cannot be confused for candles of any real market.
+_EPOCH_UNITS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
+
+
+def epoch_unit(values: npt.ArrayLike) -> str:
+    """The unit of numeric candle times since 1970: ``s``, ``ms``, ``us`` or ``ns``.
+
+    Decided by the largest absolute value: seconds for the years 1970-5138, milliseconds from
+    1973, and so on. FreqTrade and ITB write milliseconds; other tools often write seconds.
+    """
+    array = np.asarray(values, dtype="float64")
+    finite = array[np.isfinite(array)]
+    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    for bound, unit in _EPOCH_UNITS:
+        if largest < bound:
+            return unit
+    return "ns"
 
 
 def _numeric(df: pd.DataFrame, col: str, source: str) -> np.ndarray:
@@ -116,7 +155,7 @@ def _parse_times(values: pd.Series, source: str, col: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     elif pd.api.types.is_numeric_dtype(values):
-        parsed = pd.to_datetime(values, unit="ms", utc=True, errors="coerce")
+        parsed = pd.to_datetime(values, unit=epoch_unit(values), utc=True, errors="coerce")
     else:
         parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
     if parsed.dt.tz is None:

@@ -25,14 +25,20 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
 
     :param path: the file to write (its folder must exist).
     :param data: text (written as UTF-8) or bytes.
-    :raises DataError: when the folder does not exist.
+    :raises DataError: when the folder does not exist, ``path`` is a folder, or the file cannot be
+        written (no permission, a full disk, ...): one line naming the file and the reason.
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise DataError(f"{target}: output folder '{folder}' does not exist")
+    if target.is_dir():
+        raise DataError(f"{target}: is a folder, not a file")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise DataError(f"{target}: cannot write ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -40,6 +46,9 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(temporary, _default_mode())
         os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise DataError(f"{target}: cannot write ({exc.strerror or exc}); left unchanged") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -41,7 +41,7 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files.os, "fsync", full_disk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(DataError, match=r"binding\.json: cannot write \(No space left on device\)"):
         write_atomically(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["binding.json"]
