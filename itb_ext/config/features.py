@@ -1,6 +1,6 @@
-"""Configuration of ITB's feature generators ``talib``, ``itbstats`` and ``itblib``.
+"""Configuration of ITB's feature generators ``talib``, ``itbstats``, ``itblib`` and ``tsfresh``.
 
-The keys are ITB's ``config`` keys of each generator (spec b.1-b.3); ITB's flexible shapes (a string
+The keys are ITB's ``config`` keys of each generator (spec b.1-b.4); ITB's flexible shapes (a string
 or a list, a single window or a list) are accepted and normalised to tuples. Documented extensions
 and corrections are listed in each class docstring.
 """
@@ -460,3 +460,72 @@ class ItblibConfig(FrozenModel):
     def lookback(self) -> int:
         """The largest of ``base_window`` and ``windows``, plus the row a percent change needs."""
         return max(self.base_window, *self.windows) + (1 if self.use_differences else 0)
+
+
+# --------------------------------------------------------------------------------------------
+# tsfresh
+# --------------------------------------------------------------------------------------------
+
+#: The statistics of ``tsfresh``, in ITB's output order for each window: output name stem ->
+#: the tsfresh feature calculator it reproduces.
+TSFRESH_STATISTICS: dict[str, str] = {
+    "skewness": "skewness",
+    "kurtosis": "kurtosis",
+    "msdc": "mean_second_derivative_central",
+    "lsbm": "longest_strike_below_mean",
+    "fmax": "first_location_of_maximum",
+}
+
+
+class TsfreshConfig(FrozenModel):
+    """``tsfresh``: five tsfresh statistics of the last ``w`` values of one column (spec b.4).
+
+    Always all of :data:`TSFRESH_STATISTICS` for every window, named ``<column>_<stem>_<w>``, the
+    five of the first window first.
+
+    :param columns: the input column; a string, a list or a dict (only the first is used, as ITB).
+    :param windows: window lengths (rows), a number or a list; each at most once.
+    :param functions: accepted for ITB compatibility and ignored (as ITB).
+    """
+
+    columns: tuple[str, ...] | dict[str, str]
+    windows: tuple[int, ...] = Field(min_length=1)
+    functions: tuple[str, ...] = ()
+
+    _normalise_columns = field_validator("columns", mode="before")(_columns_or_mapping)
+    _some_columns = field_validator("columns")(_at_least_one_column)
+
+    _normalise_many = field_validator("windows", "functions", mode="before")(one_or_many)
+
+    @field_validator("windows")
+    @classmethod
+    def _distinct_positive_windows(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        for w in value:
+            if w < 1:
+                raise ValueError(f"window {w} must be a positive number of rows")
+        repeated = sorted({w for w in value if value.count(w) > 1})
+        if repeated:
+            # the same output names twice: ITB would silently keep one of them
+            raise ValueError(f"window {repeated[0]} is given more than once")
+        return value
+
+    @property
+    def column(self) -> str:
+        """The one input column."""
+        if isinstance(self.columns, dict):
+            return next(iter(self.columns.values()))
+        return self.columns[0]
+
+    def input_columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def window_columns(self, window: int) -> tuple[str, ...]:
+        """The five output names of one window, in :data:`TSFRESH_STATISTICS` order."""
+        return tuple(f"{self.column}_{stem}_{window}" for stem in TSFRESH_STATISTICS)
+
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(name for w in self.windows for name in self.window_columns(w))
+
+    def lookback(self) -> int:
+        """The largest window (earlier rows get values from partial windows)."""
+        return max(self.windows)

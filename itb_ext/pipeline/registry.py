@@ -77,6 +77,12 @@ BUILTIN_GENERATORS: dict[str, BuiltinGenerator] = {
             "itb_ext.config.features:ItblibConfig",
         ),
         BuiltinGenerator(
+            "tsfresh",
+            "features",
+            "itb_ext.features.tsfresh:generate_tsfresh",
+            "itb_ext.config.features:TsfreshConfig",
+        ),
+        BuiltinGenerator(
             "log_return",
             "features",
             "itb_ext.features.stationary:generate_log_return",
@@ -202,7 +208,6 @@ def register_generator(generator: BuiltinGenerator) -> BuiltinGenerator:
 #: ITB generators that exist but are not provided, with the reason given to the user.
 UNSUPPORTED_GENERATORS: dict[str, str] = {
     "topbot": "deprecated in ITB and fails on ordinary data; use 'topbot2'",
-    "tsfresh": "not provided (needs the tsfresh package); use 'itbstats' for the same statistics",
     "depth": "not provided (needs order-book depth columns that candle data lacks)",
 }
 
