@@ -66,10 +66,6 @@ def diagram_title(pair: str, description: str) -> str:
 # --- data ----------------------------------------------------------------------------------------
 
 
-def _utc(times: pd.Series) -> pd.Series:
-    return pd.to_datetime(times, utc=True)
-
-
 def _resample_score(score: pd.Series, freq: str, origin: pd.Timestamp) -> pd.Series:
     """ITB's score of a bar: max if every value is > 0, min if every value is < 0, else mean.
 
@@ -107,16 +103,20 @@ def transactions_from_trades(trades: pd.DataFrame) -> pd.DataFrame:
         if "is_short" in trades
         else np.zeros(len(trades), dtype=bool)
     )
-    entries = pd.DataFrame(
-        {"date": _utc(trades["open_date"]).to_numpy(), "side": np.where(short, SELL, BUY)}
+    opens = pd.to_datetime(trades["open_date"], utc=True).reset_index(drop=True)
+    closes = (
+        pd.to_datetime(trades["close_date"], utc=True).reset_index(drop=True)
+        if "close_date" in trades
+        else pd.Series(pd.NaT, index=opens.index, dtype=opens.dtype)
     )
-    closes = _utc(trades["close_date"]) if "close_date" in trades else None
-    if closes is None:
-        out = entries
-    else:
-        exits = pd.DataFrame({"date": closes.to_numpy(), "side": np.where(short, BUY, SELL)})
-        out = pd.concat([entries, exits[closes.notna().to_numpy()]], ignore_index=True)
-    out["date"] = pd.to_datetime(out["date"], utc=True)
+    out = pd.concat(
+        [
+            pd.DataFrame({"date": opens, "side": np.where(short, SELL, BUY)}),
+            pd.DataFrame({"date": closes, "side": np.where(short, BUY, SELL)}),
+        ],
+        ignore_index=True,
+    )
+    out = out[out["date"].notna()]
     return out.sort_values("date", kind="stable").reset_index(drop=True)
 
 
@@ -134,7 +134,7 @@ def _marked_bars(
         raise DataError(f"transactions: unknown side '{unknown[0]}' (use BUY or SELL)")
     flags = pd.DataFrame(
         {BUY: (sides == BUY).to_numpy(), SELL: (sides == SELL).to_numpy()},
-        index=pd.DatetimeIndex(_utc(transactions["date"])),
+        index=pd.DatetimeIndex(pd.to_datetime(transactions["date"], utc=True)),
     ).sort_index()
     # as ITB: only the transactions since the first bar shown, joined to the bars by time
     flags = flags[flags.index >= bars[0]]
@@ -171,7 +171,7 @@ def diagram_frame(
         raise DataError(
             f"diagram: {len(score)} score values for {len(candles)} candles (they must match)"
         )
-    times = pd.DatetimeIndex(_utc(candles[time_col]))
+    times = pd.DatetimeIndex(pd.to_datetime(candles[time_col], utc=True))
     # the bar grid starts at midnight of the first candle (pandas' and so ITB's default)
     origin = times[0].normalize()
     prices = pd.DataFrame(
