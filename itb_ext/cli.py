@@ -261,6 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(func=cmd_report)
 
+    from itb_ext.diagram_command import add_diagram_command
+
+    add_diagram_command(sub)
+
     freqtrade = sub.add_parser(
         "freqtrade",
         help="run a freqtrade command offline (static markets)",

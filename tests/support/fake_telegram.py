@@ -12,7 +12,8 @@ Served methods: ``getMe``, ``getUpdates`` (long polling, held at most ``max_poll
 seconds), ``deleteWebhook`` (drops pending updates when asked), ``getWebhookInfo``,
 ``sendMessage``, ``editMessageText``, ``editMessageReplyMarkup``, ``answerCallbackQuery``,
 ``setMyCommands``, ``getMyCommands``, ``deleteMyCommands``, ``sendChatAction``, ``close``,
-``logOut``. Other methods answer 404 and are logged.
+``logOut``, ``sendPhoto`` (``multipart/form-data``, kept in :attr:`FakeTelegram.photos`). Other
+methods answer 404 and are logged.
 
 Use::
 
@@ -57,6 +58,17 @@ class SentMessage:
 
 
 @dataclass
+class SentPhoto:
+    """A photo the bot sent (``sendPhoto``): the file's bytes as uploaded."""
+
+    chat_id: str
+    message_id: int
+    photo: bytes
+    caption: str
+    real_time: float
+
+
+@dataclass
 class TelegramCall:
     """One Bot API call: method name, decoded parameters and the HTTP status answered."""
 
@@ -72,6 +84,24 @@ def _decode(value: str) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+def _multipart(body: bytes, content_type: str) -> dict[str, Any]:
+    """The fields of a ``multipart/form-data`` body: files as bytes, the rest decoded."""
+    boundary = content_type.partition("boundary=")[2].strip('"')
+    fields: dict[str, Any] = {}
+    for part in body.split(b"--" + boundary.encode())[1:]:
+        if part.startswith(b"--"):
+            break  # the closing boundary
+        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        data = data.removesuffix(b"\r\n")
+        disposition = head.decode("utf-8", "replace")
+        name = re.search(r'name="([^"]*)"', disposition)
+        if name is None:
+            continue
+        is_file = "filename=" in disposition
+        fields[name.group(1)] = data if is_file else _decode(data.decode("utf-8", "replace"))
+    return fields
 
 
 class FakeTelegram:
@@ -94,6 +124,8 @@ class FakeTelegram:
         self.max_poll_wait = max_poll_wait
         self.messages: list[SentMessage] = []
         """Messages sent or edited by the bot, oldest first."""
+        self.photos: list[SentPhoto] = []
+        """Photos sent by the bot, oldest first."""
         self.calls: list[TelegramCall] = []
         """Every Bot API call, oldest first."""
         self._cond = threading.Condition()
@@ -120,6 +152,7 @@ class FakeTelegram:
             "getMyCommands": lambda p: [],
             "deleteMyCommands": lambda p: True,
             "sendChatAction": lambda p: True,
+            "sendPhoto": self._send_photo,
             "close": lambda p: True,
             "logOut": lambda p: True,
         }
@@ -226,6 +259,12 @@ class FakeTelegram:
         self._wait(match, timeout, f"a Telegram message matching {regex.pattern!r}")
         return found[0]
 
+    def wait_for_photo(self, timeout: float, *, start: int = 0) -> SentPhoto:
+        """First recorded photo at index >= ``start``."""
+        self._wait(lambda: len(self.photos) > start, timeout, "a Telegram photo")
+        with self._cond:
+            return self.photos[start]
+
     def _wait(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -318,6 +357,21 @@ class FakeTelegram:
         sent = self._record("sendMessage", params, message_id)
         return self._message(message_id, sent.text, params.get("chat_id"), from_bot=True)
 
+    def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        photo = params.get("photo")
+        with self._cond:
+            message_id = self._next_message_id
+            self._next_message_id += 1
+            if isinstance(photo, bytes):  # a file_id or URL string is not an upload
+                caption = str(params.get("caption", ""))
+                chat = str(params.get("chat_id", ""))
+                self.photos.append(SentPhoto(chat, message_id, photo, caption, time.time()))
+            self._cond.notify_all()
+        message = self._message(message_id, "", params.get("chat_id"), from_bot=True)
+        size = {"file_id": f"photo{message_id}", "file_unique_id": f"p{message_id}"}
+        message["photo"] = [{**size, "width": 1, "height": 1}]
+        return message
+
     def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         message_id = int(params.get("message_id") or 0)
         sent = self._record("editMessageText", params, message_id)
@@ -347,6 +401,8 @@ class FakeTelegram:
         content_type = headers.get("Content-Type", "")
         if body and "json" in content_type:
             params.update(json.loads(body))
+        elif body and content_type.startswith("multipart/form-data"):
+            params.update(_multipart(body, content_type))
         elif body:
             params.update({k: _decode(v) for k, v in parse_qsl(body.decode("utf-8", "replace"))})
         prefix, _, method = split.path.rpartition("/")
