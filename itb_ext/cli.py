@@ -7,12 +7,12 @@ status 2; no partial output file is left behind.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from itb_ext.data.files import check_output_path
 from itb_ext.errors import ConfigError, DataError, ITBError
 
 EXIT_USAGE = 2
@@ -54,7 +54,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
     from itb_ext.data.candles import read_table, validate_candles, write_table
     from itb_ext.pipeline.steps import ITBPipeline, run_steps
 
-    _check_output_path(args.out, (".parquet", ".feather", ".csv"), (args.data, args.config))
+    check_output_path(args.out, (".parquet", ".feather", ".csv"), (args.data, args.config))
     pipeline = ITBPipeline.from_config(load_itb_document(args.config))
     frame = validate_candles(read_table(args.data), str(args.data))
     stages = pipeline.stages(args.only)
@@ -86,7 +86,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from itb_ext.simulate import grid_search
     from itb_ext.simulate.setup import simulation_inputs
 
-    _check_output_path(args.out, RESULT_FORMATS, (args.data, args.config))
+    check_output_path(args.out, RESULT_FORMATS, (args.data, args.config))
     document = load_itb_document(args.config)
     pipeline = ITBPipeline.from_config(document)
     setup = simulation_inputs(document, pipeline)
@@ -147,22 +147,6 @@ def _write_result(table: Any, path: Path, config: Any) -> None:
     else:
         text = markdown_report(table, config)
     write_atomically(path, text)
-
-
-def _check_output_path(out: Path, formats: Sequence[str], inputs: Sequence[Path] = ()) -> None:
-    """Refuse an output that cannot be written, or that would replace one of the inputs."""
-    if out.is_dir():
-        raise DataError(f"{out}: --out is a folder; give a file name inside it")
-    if out.suffix.lower() not in formats:
-        raise DataError(f"{out}: unsupported output type '{out.suffix}' (use {', '.join(formats)})")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"{out}: output folder '{folder}' does not exist")
-    for source in inputs:
-        if source.exists() and out.exists() and out.resolve() == source.resolve():
-            raise DataError(f"{out}: --out is the input file itself; it would be overwritten")
-    if not os.access(folder, os.W_OK):
-        raise DataError(f"{out}: output folder '{folder}' is not writable")
 
 
 def cmd_freqtrade(args: argparse.Namespace) -> int:
@@ -261,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(func=cmd_report)
 
-    from itb_ext.diagram_command import add_diagram_command
+    from itb_ext.evaluation.diagram_command import add_diagram_command
 
     add_diagram_command(sub)
 

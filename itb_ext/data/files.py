@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from itb_ext.errors import DataError
@@ -52,3 +53,25 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def check_output_path(out: Path, formats: Sequence[str], inputs: Sequence[Path] = ()) -> None:
+    """Refuse an output that cannot be written, or that would replace one of the inputs.
+
+    :param out: the file a command is asked to write.
+    :param formats: the file endings it can write, e.g. ``(".csv", ".json")``.
+    :param inputs: the files the command reads; writing over one of them is refused.
+    :raises DataError: one line naming ``out`` and the problem.
+    """
+    if out.is_dir():
+        raise DataError(f"{out}: --out is a folder; give a file name inside it")
+    if out.suffix.lower() not in formats:
+        raise DataError(f"{out}: unsupported output type '{out.suffix}' (use {', '.join(formats)})")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"{out}: output folder '{folder}' does not exist")
+    for source in inputs:
+        if source.exists() and out.exists() and out.resolve() == source.resolve():
+            raise DataError(f"{out}: --out is the input file itself; it would be overwritten")
+    if not os.access(folder, os.W_OK):
+        raise DataError(f"{out}: output folder '{folder}' is not writable")

@@ -105,10 +105,12 @@ def test_an_unwritable_folder_is_refused_before_any_work(
     data, config = inputs
     out = data.parent / "out.feather"
     real_access = os.access
+
     # the tests run as root, who may write anywhere: the folder's permission is what is denied
-    monkeypatch.setattr(
-        cli.os, "access", lambda p, mode: False if Path(p) == data.parent else real_access(p, mode)
-    )
+    def access(path: str | Path, mode: int) -> bool:
+        return False if Path(path) == data.parent else real_access(path, mode)
+
+    monkeypatch.setattr(files.os, "access", access)
     before = folder_listing(data.parent)
     status, lines = run(capsys, "compute", "--config", config, "--data", data, "--out", out)
     assert status == 2

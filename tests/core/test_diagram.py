@@ -26,8 +26,8 @@ from itb_ext.adapters.telegram_photo import (
 from itb_ext.cli import main
 from itb_ext.config.base import validate
 from itb_ext.config.diagram import DiagramConfig
-from itb_ext.diagram_command import pair_of_candle_file, stored_scores
 from itb_ext.errors import ConfigError, DataError
+from itb_ext.evaluation.diagram_command import pair_of_candle_file, stored_scores
 from itb_ext.strategy.diagram import (
     PNG_SIGNATURE,
     diagram_due,

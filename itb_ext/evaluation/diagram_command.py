@@ -8,13 +8,12 @@ config's signal stage. A backtest result adds the strategy's entries and exits a
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from itb_ext.data.files import check_output_path, write_atomically
 from itb_ext.errors import DataError
 
 if TYPE_CHECKING:
@@ -180,33 +179,13 @@ def _transactions(path: Path, strategy: str, pair: str) -> pd.DataFrame:
     return transactions_from_trades(trades.reset_index(drop=True))
 
 
-def write_png(png: bytes, path: Path) -> None:
-    """Write ``png`` to ``path`` atomically (nothing is left behind on failure)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        Path(tmp).write_bytes(png)
-        # mkstemp's private mode would hide the picture from the user's other programs
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def cmd_diagram(args: argparse.Namespace) -> int:
     """Draw the diagram of ``--data`` with the score of ``--scores`` into ``--out``."""
     from itb_ext.data.candles import read_table, validate_candles
     from itb_ext.strategy.diagram import diagram_frame, diagram_title, render_diagram
 
     out: Path = args.out
-    if out.suffix.lower() != ".png":
-        raise DataError(f"{out}: unsupported output type '{out.suffix}' (use .png)")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"{out}: output folder '{folder}' does not exist")
+    check_output_path(out, (".png",), (args.data, args.scores))
     cfg = _diagram_config(args.config, args.score_column)
     named = args.pair or pair_of_candle_file(args.data)
     candles = validate_candles(read_table(args.data), str(args.data), volume_column=None)
@@ -222,7 +201,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
         transactions = _transactions(args.trades, args.strategy, pair)
     frame = diagram_frame(candles, score, transactions, cfg)
     title = diagram_title(named or args.data.stem, cfg.description)
-    write_png(render_diagram(frame, cfg, title), out)
+    write_atomically(out, render_diagram(frame, cfg, title))
     first, last = frame["date"].iloc[0], frame["date"].iloc[-1]
     summary = f"{len(frame)} bars of {cfg.resampling_freq}, {first} to {last}"
     print(f"wrote {out}: {summary}", file=sys.stderr)
