@@ -547,10 +547,12 @@ class ITBStrategy(IStrategy):
             return proposed_stake
         row = self._last_candle(pair)
         score = float(row.get("trade_score", float("nan")))
-        if side == "short":
-            excess = float(self.sell_threshold.value) - score
-        else:
-            excess = score - float(self.buy_threshold.value)
+        buy, sell = float(self.buy_threshold.value), float(self.sell_threshold.value)
+        if self.itb.raw.thresholds.mode == "walk_forward":
+            # the levels in force on the candle, set by the window's training rows
+            buy = float(row.get(BUY_LEVEL, float("nan")))
+            sell = float(row.get(SELL_LEVEL, float("nan")))
+        excess = sell - score if side == "short" else score - buy
         closed = sorted(
             Trade.get_trades_proxy(is_open=False),
             key=lambda t: t.close_date_utc or datetime.min.replace(tzinfo=UTC),
