@@ -32,13 +32,14 @@ from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.rules import EntryContext
 from itb_ext.risk.twap import next_child_stake, twap_schedule
 from itb_ext.signals.levels import BUY_LEVEL, SELL_LEVEL, signals_at_levels
+from itb_ext.strategy.charts import plot_config
 from itb_ext.strategy.hyperopt_binding import (
     bind_if_written_since,
     config_fingerprint,
     decide_at_start,
     describe_parameters,
 )
-from itb_ext.strategy.model_health import candle_health, health_plot
+from itb_ext.strategy.model_health import candle_health
 from itb_ext.strategy.notifications import next_notification
 from itb_ext.strategy.setup import COMBINE_MODES, ITBSetup, SignalOverrides
 from itb_ext.strategy.topology import producer_scores, producer_state, topology_of
@@ -149,10 +150,7 @@ class ITBStrategy(IStrategy):
 
     @property
     def plot_config(self) -> dict[str, Any]:  # type: ignore[override]
-        plot = self.itb.plot_config()
-        if self.itb.raw.risk.model_health.enabled:
-            plot["subplots"].update(health_plot(self.itb))
-        return plot
+        return plot_config(self.itb)
 
     # --- FreqAI hooks ----------------------------------------------------------------------------
 
