@@ -19,8 +19,10 @@ from itb_ext.signals.levels import BUY_LEVEL, SELL_LEVEL, signals_at_levels
 from itb_ext.signals.tuning import COMBINE_MODES, SignalOverrides
 from itb_ext.strategy.setup import ITBSetup
 
-ENTER_LONG_TAG = "itb_buy"
-ENTER_SHORT_TAG = "itb_sell"
+BUY_TAG = "itb_buy"
+"""Tag of a long entry and of a short's exit: the score reached the buy level."""
+SELL_TAG = "itb_sell"
+"""Tag of a short entry and of a long's exit: the score reached the sell level."""
 
 
 def signal_parameters(
@@ -87,9 +89,9 @@ def entry_signals(
     scores = out.reindex(columns=setup.score_columns)
     for column, values in setup.combined_scores(scores, parameters).items():
         out[column] = values
-    out.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, ENTER_LONG_TAG)
+    out.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, BUY_TAG)
     if can_short:
-        out.loc[signals["sell"] & trusted, ["enter_short", "enter_tag"]] = (1, ENTER_SHORT_TAG)
+        out.loc[signals["sell"] & trusted, ["enter_short", "enter_tag"]] = (1, SELL_TAG)
     return out
 
 
@@ -100,9 +102,9 @@ def exit_signals(
     level, trusted or not (an exit never waits for the model)."""
     out = candles.copy()
     signals = trade_signals(setup, out, parameters)
-    out.loc[signals["sell"], ["exit_long", "exit_tag"]] = (1, ENTER_SHORT_TAG)
+    out.loc[signals["sell"], ["exit_long", "exit_tag"]] = (1, SELL_TAG)
     if can_short:
-        out.loc[signals["buy"], ["exit_short", "exit_tag"]] = (1, ENTER_LONG_TAG)
+        out.loc[signals["buy"], ["exit_short", "exit_tag"]] = (1, BUY_TAG)
     return out
 
 

@@ -41,8 +41,7 @@ class ITBClassifier(BaseClassifierModel):
         except ITBError as exc:
             raise OperationalException(str(exc)) from None
         self._training_error: BaseException | None = None
-        #: Per pair, the last live training failure (cleared by a successful training); the
-        #: strategy tells it in the log and on Telegram.
+        #: Per pair, the last live training failure (cleared by a success); the strategy tells it.
         self.training_failures: dict[str, str] = {}
 
     def extract_data_and_train_model(
@@ -105,8 +104,7 @@ class ITBClassifier(BaseClassifierModel):
     def predict(
         self, unfiltered_df: pd.DataFrame, dk: FreqaiDataKitchen, **kwargs: Any
     ) -> tuple[pd.DataFrame, npt.NDArray[np.int_]]:
-        """FreqAI's prediction, with the window's models seen as a FreqAI classifier (classes and
-        probabilities) only for it: they are stored as they were trained."""
+        """FreqAI's prediction, the models seen as a FreqAI classifier (stored as trained)."""
         models, self.model = self.model, classifier.FreqaiScoreModels(self.model, dk.label_list)
         try:
             return super().predict(unfiltered_df, dk, **kwargs)
