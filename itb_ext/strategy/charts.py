@@ -7,13 +7,18 @@ threshold colours are never used for model lines, and each algorithm keeps its c
 label's subplot.
 
 New plot columns (e.g. model-health or walk-forward threshold columns) are added through
-``extra_subplots`` of :func:`build_plot_config`, so the whole chart is built here, in one place.
+``extra_subplots`` of :func:`build_plot_config`, so the whole chart is built here, in one place;
+:func:`plot_config` is the strategy's chart for an ``itb`` section.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from itb_ext.pipeline.naming import score_column
+from itb_ext.risk.model_health import AUC_COLUMN, HIT_COLUMN, PAUSE_COLUMN, auc_column
+from itb_ext.strategy.setup import ITBSetup
 
 DARK_BACKGROUND = "#1e1e1e"
 """FreqUI's dark theme chart background (approximately)."""
@@ -88,6 +93,58 @@ def build_plot_config(
         subplots[title] = dict(columns)
     subplots[DO_PREDICT_SUBPLOT] = {"do_predict": {"color": DO_PREDICT_COLOUR, "type": "bar"}}
     return {"main_plot": {}, "subplots": subplots}
+
+
+def plot_config(setup: ITBSetup) -> dict[str, Any]:
+    """The strategy's ``plot_config``: trade_score and its thresholds, a subplot per label comparing
+    its algorithms and the combined score, the model-health figures when they are switched on,
+    and ``do_predict``."""
+    health = setup.raw.risk.model_health.enabled
+    return build_plot_config(
+        score_column="trade_score",
+        labels=setup.labels,
+        algorithms=[a.name for a in setup.algorithms],
+        score_columns={
+            (lb, a.name): score_column(lb, a.name) for lb in setup.labels for a in setup.algorithms
+        },
+        smoothed={c: label_of(setup, c) for c in setup.combined_score_columns},
+        extra_subplots=health_plot(setup) if health else None,
+    )
+
+
+def health_plot(setup: ITBSetup) -> dict[str, PlotColumns]:
+    """``plot_config`` subplots of the model-health figures (``itb.risk.model_health``)."""
+    per_model = {
+        auc_column(column): {"color": algorithm_colour(i)}
+        for i, column in enumerate(setup.score_columns)
+    }
+    return {
+        "model health": {
+            AUC_COLUMN: {"color": SCORE_COLOUR},
+            HIT_COLUMN: {"color": SMOOTHED_COLOUR},
+            **per_model,
+        },
+        "health pause": {PAUSE_COLUMN: {"color": SELL_COLOUR, "type": "bar"}},
+    }
+
+
+def label_of(setup: ITBSetup, column: str) -> str | None:
+    """The one label whose model scores the signal column ``column`` is made from (None: several
+    labels or none), following the signal steps back to the model scores."""
+    producers = {out: step for step in setup.signal_steps for out in step.output_columns() or ()}
+    of_score = {score_column(lb, a.name): lb for lb in setup.labels for a in setup.algorithms}
+    found: set[str] = set()
+    pending, seen = [column], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in of_score:
+            found.add(of_score[current])
+        elif current in producers:
+            pending.extend(producers[current].input_columns() or ())
+    return found.pop() if len(found) == 1 else None
 
 
 def relative_luminance(colour: str) -> float:

@@ -141,6 +141,11 @@ class StartDecision:
     sources: dict[str, str]
     warnings: tuple[str, ...] = ()
 
+    @property
+    def summary(self) -> str:
+        """The log line of the parameters in force (see :func:`describe_parameters`)."""
+        return describe_parameters(self.values, self.sources)
+
 
 def decide_at_start(
     defaults: Mapping[str, object],

@@ -7,14 +7,8 @@ import pandas as pd
 from itb_ext.config.risk_controls import ModelHealthConfig
 from itb_ext.errors import ConfigError
 from itb_ext.pipeline.naming import score_column
-from itb_ext.risk.model_health import (
-    AUC_COLUMN,
-    HIT_COLUMN,
-    PAUSE_COLUMN,
-    auc_column,
-    model_health_frame,
-)
-from itb_ext.strategy.charts import SCORE_COLOUR, SELL_COLOUR, SMOOTHED_COLOUR, algorithm_colour
+from itb_ext.risk.model_health import model_health_frame
+from itb_ext.strategy.charts import health_plot as health_plot  # its home is the charts module
 from itb_ext.strategy.setup import ITBSetup
 
 TRAINING_MEAN_SUFFIX = "_mean"
@@ -45,20 +39,3 @@ def candle_health(setup: ITBSetup, candles: pd.DataFrame, cfg: ModelHealthConfig
         if model + TRAINING_MEAN_SUFFIX in candles
     }
     return model_health_frame(probabilities, labels, trusted, horizon, means, cfg)
-
-
-def health_plot(setup: ITBSetup) -> dict[str, dict[str, dict[str, str]]]:
-    """``plot_config`` subplots of the health figures."""
-    # colours of itb_ext.strategy.charts: visible on FreqUI's dark and light themes
-    per_model = {
-        auc_column(column): {"color": algorithm_colour(i)}
-        for i, column in enumerate(setup.score_columns)
-    }
-    return {
-        "model health": {
-            AUC_COLUMN: {"color": SCORE_COLOUR},
-            HIT_COLUMN: {"color": SMOOTHED_COLOUR},
-            **per_model,
-        },
-        "health pause": {PAUSE_COLUMN: {"color": SELL_COLOUR, "type": "bar"}},
-    }

@@ -6,90 +6,36 @@ Nothing here imports FreqTrade: the strategy and the FreqAI model are thin shell
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 # The registry validates the ``algo`` and ``train`` keys of ``algorithms`` entries.
 from itb_ext.algorithms import registry as _algorithm_registry  # noqa: F401
-from itb_ext.config.base import FrozenModel, validate
-from itb_ext.config.compute import ComputeConfig
+from itb_ext.config.base import validate
+from itb_ext.config.itb import ITBSectionModel
 from itb_ext.config.models import AlgorithmConfig
-from itb_ext.config.risk import RiskConfig
-from itb_ext.config.signals import (
-    THRESHOLD_RULES,
-    CombineConfig,
-    ThresholdRule2Config,
-    ThresholdRuleConfig,
-)
-from itb_ext.config.thresholds import ThresholdsConfig
+from itb_ext.config.signals import THRESHOLD_RULES, ThresholdRule2Config, ThresholdRuleConfig
 from itb_ext.errors import ConfigError
 from itb_ext.pipeline.naming import class_names, feature_column, score_column, target_column
-from itb_ext.pipeline.steps import GeneratorStep, ITBPipeline, parse_section, run_steps
-from itb_ext.strategy.charts import build_plot_config
-from itb_ext.strategy.notifications import ScoreNotificationConfig
+from itb_ext.pipeline.steps import GeneratorStep, ITBPipeline, run_steps
+from itb_ext.signals.tuning import (
+    COMBINE_MODES,
+    CombineMode,
+    SignalOverrides,
+    combine_config,
+    configured_parameters,
+    rule_config,
+    smoothed_name,
+    tuned_signal_steps,
+)
 
-CombineMode = Literal["difference", "relative", "no_combine"]
-COMBINE_MODES: tuple[CombineMode, ...] = ("difference", "relative", "no_combine")
-
-
-class ITBSectionModel(FrozenModel):
-    """The ``itb`` section of a FreqTrade config (ITB's own keys, validated).
-
-    :param feature_sets: ITB feature generator entries.
-    :param label_sets: ITB label generator entries.
-    :param train_features: features the models train on (default: every generated feature).
-    :param labels: labels a model is trained for (default: every generated label).
-    :param algorithms: ITB's algorithm entries; one model per (label, algorithm).
-    :param signal_sets: ITB signal entries turning the score columns into ``trade_score`` and
-        buy/sell levels; their ``threshold_rule`` parameters and ``combine`` mode are the defaults
-        of the strategy's hyperoptable parameters.
-    :param freqai_expansion: compute the features in FreqAI's expandable hook, so that
-        ``include_timeframes``, ``include_corr_pairlist`` and ``include_shifted_candles`` expand
-        them; off reproduces ITB's feature set exactly.
-    :param seed: random seed of every model.
-    :param score_notification_model: ITB's score notification bands (see the notifier).
-    :param compute: where the models of a training window are fitted (workers, Dask).
-    :param risk: sizing, stops, protections and slippage (``itb_ext.config.risk``).
-    :param thresholds: fixed levels, or levels set by each walk-forward training window.
-    :param accept_hyperopt_from_other_config: use a hyperopt result file searched on another
-        configuration (refused by default).
-    """
-
-    feature_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
-    label_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
-    train_features: tuple[str, ...] | None = None
-    labels: tuple[str, ...] | None = None
-    algorithms: tuple[AlgorithmConfig, ...] = Field(min_length=1)
-    signal_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
-    freqai_expansion: bool = False
-    seed: int = 0
-    score_notification_model: ScoreNotificationConfig | None = None
-    compute: ComputeConfig = ComputeConfig()
-    risk: RiskConfig = Field(default_factory=RiskConfig)
-    thresholds: ThresholdsConfig = ThresholdsConfig()
-    accept_hyperopt_from_other_config: bool = False
-
-
-@dataclass(frozen=True)
-class SignalOverrides:
-    """Values of the strategy's hyperoptable parameters applied to the signal stage.
-
-    :param buy_threshold: ``threshold_rule``'s ``buy_signal_threshold``.
-    :param sell_threshold: ``threshold_rule``'s ``sell_signal_threshold``.
-    :param smoothing_window: rolling mean over this many candles of the combine's inputs (1 = none).
-    :param combine_mode: ``combine``'s mode.
-    """
-
-    buy_threshold: float
-    sell_threshold: float
-    smoothing_window: int = 1
-    combine_mode: CombineMode = "difference"
+# COMBINE_MODES, CombineMode, ITBSectionModel and SignalOverrides live in itb_ext.config.itb and
+# itb_ext.signals.tuning; they stay importable from here.
+__all__ = ["COMBINE_MODES", "CombineMode", "ITBSectionModel", "ITBSetup", "SignalOverrides"]
 
 
 @dataclass(frozen=True)
@@ -256,7 +202,8 @@ class ITBSetup:
 
     @property
     def rule(self) -> ThresholdRuleConfig | ThresholdRule2Config:
-        return _rule_config(self.signal_steps[self.rule_index])
+        """The typed config of the threshold rule."""
+        return rule_config(self.signal_steps[self.rule_index])
 
     @property
     def trade_score_column(self) -> str:
@@ -265,62 +212,14 @@ class ITBSetup:
 
     def default_overrides(self) -> SignalOverrides:
         """The signal parameters exactly as the config states them."""
-        params = self.rule.parameters
-        mode: CombineMode = "difference"
-        if self.combine_index is not None:
-            configured = _combine_config(self.signal_steps[self.combine_index]).combine
-            mode = configured if configured in COMBINE_MODES else "no_combine"
-        return SignalOverrides(
-            buy_threshold=_threshold(params.buy_signal_threshold, "buy_signal_threshold"),
-            sell_threshold=_threshold(params.sell_signal_threshold, "sell_signal_threshold"),
-            smoothing_window=1,
-            combine_mode=mode,
-        )
+        index = self.combine_index
+        combine = combine_config(self.signal_steps[index]) if index is not None else None
+        return configured_parameters(self.rule, combine)
 
     def tuned_signal_steps(self, overrides: SignalOverrides) -> tuple[GeneratorStep, ...]:
-        """The signal steps with the rule's thresholds, the combine mode and smoothing replaced."""
-        steps = list(self.signal_steps)
-        rule_step = steps[self.rule_index]
-        rule = _rule_config(rule_step)
-        new_params = rule.parameters.model_copy(
-            update={
-                "buy_signal_threshold": overrides.buy_threshold,
-                "sell_signal_threshold": overrides.sell_threshold,
-            }
-        )
-        steps[self.rule_index] = dataclasses.replace(
-            rule_step, config=rule.model_copy(update={"parameters": new_params})
-        )
-        if self.combine_index is None:
-            return tuple(steps)
-        combine_step = steps[self.combine_index]
-        combine_cfg = _combine_config(combine_step)
-        columns: tuple[str, ...] = combine_cfg.columns
-        inserted: list[GeneratorStep] = []
-        if overrides.smoothing_window > 1:
-            window = overrides.smoothing_window
-            smoothed = tuple(_smoothed_name(c, window) for c in columns)
-            inserted = list(
-                parse_section(
-                    [
-                        {
-                            "generator": "smoothen",
-                            "config": {"columns": [c], "names": s, "window": window},
-                        }
-                        for c, s in zip(columns, smoothed, strict=True)
-                    ],
-                    "signal_sets",
-                    location="smoothing_window",
-                )
-            )
-            columns = smoothed
-        steps[self.combine_index] = dataclasses.replace(
-            combine_step,
-            config=combine_cfg.model_copy(
-                update={"columns": columns, "combine": overrides.combine_mode}
-            ),
-        )
-        return tuple(steps[: self.combine_index] + inserted + steps[self.combine_index :])
+        """The signal steps with the rule's thresholds, the combine mode and smoothing replaced
+        (see :func:`itb_ext.signals.tuning.tuned_signal_steps`)."""
+        return tuned_signal_steps(self.signal_steps, self.rule_index, self.combine_index, overrides)
 
     def signal_frame(self, scores: pd.DataFrame, overrides: SignalOverrides) -> pd.DataFrame:
         """Run the signal stage over frame ``scores`` (holding the score columns).
@@ -343,7 +242,7 @@ class ITBSetup:
         """The columns the combine turns into the rule's score (ITB's names, e.g. ``high_30``)."""
         if self.combine_index is None:
             return ()
-        columns: tuple[str, ...] = _combine_config(self.signal_steps[self.combine_index]).columns
+        columns: tuple[str, ...] = combine_config(self.signal_steps[self.combine_index]).columns
         return columns
 
     def combined_scores(self, scores: pd.DataFrame, overrides: SignalOverrides) -> pd.DataFrame:
@@ -355,50 +254,11 @@ class ITBSetup:
         window = overrides.smoothing_window
         return pd.DataFrame(
             {
-                c: out[_smoothed_name(c, window) if window > 1 else c].to_numpy(dtype="float64")
+                c: out[smoothed_name(c, window) if window > 1 else c].to_numpy(dtype="float64")
                 for c in self.combined_score_columns
             },
             index=scores.index,
         )
-
-    def _label_of(self, column: str) -> str | None:
-        """The one label whose model scores ``column`` is made from (None: several or none)."""
-        producers = {out: step for step in self.signal_steps for out in step.output_columns() or ()}
-        of_score = {score_column(lb, a.name): lb for lb in self.labels for a in self.algorithms}
-        found: set[str] = set()
-        pending, seen = [column], set()
-        while pending:
-            current = pending.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            if current in of_score:
-                found.add(of_score[current])
-            elif current in producers:
-                pending.extend(producers[current].input_columns() or ())
-        return found.pop() if len(found) == 1 else None
-
-    def plot_config(self) -> dict[str, Any]:
-        """FreqTrade ``plot_config`` (see :mod:`itb_ext.strategy.charts`).
-
-        trade_score and its thresholds, a subplot per label comparing its algorithms and the
-        combined score, and ``do_predict``.
-        """
-        return build_plot_config(
-            score_column="trade_score",
-            labels=self.labels,
-            algorithms=[a.name for a in self.algorithms],
-            score_columns={
-                (lb, a.name): score_column(lb, a.name)
-                for lb in self.labels
-                for a in self.algorithms
-            },
-            smoothed={c: self._label_of(c) for c in self.combined_score_columns},
-        )
-
-
-def _smoothed_name(column: str, window: int) -> str:
-    return f"{column}_sm{window}"
 
 
 def _subset(chosen: Sequence[str] | None, available: Sequence[str], where: str) -> list[str]:
@@ -417,20 +277,8 @@ def _rule_index(signals: Sequence[GeneratorStep]) -> int:
     raise ConfigError("itb.signal_sets: no threshold_rule entry (it makes the buy/sell signals)")
 
 
-def _rule_config(step: GeneratorStep) -> ThresholdRuleConfig | ThresholdRule2Config:
-    if not isinstance(step.config, ThresholdRuleConfig | ThresholdRule2Config):
-        raise ConfigError(f"{step.where}: not a threshold rule")
-    return step.config
-
-
-def _combine_config(step: GeneratorStep) -> CombineConfig:
-    if not isinstance(step.config, CombineConfig):
-        raise ConfigError(f"{step.where}: not a combine entry")
-    return step.config
-
-
 def _combine_index(signals: Sequence[GeneratorStep], rule_index: int) -> int | None:
-    score = _rule_config(signals[rule_index]).columns[0]
+    score = rule_config(signals[rule_index]).columns[0]
     for i in range(rule_index - 1, -1, -1):
         step = signals[i]
         if step.generator == "combine" and score in (step.output_columns() or ()):
@@ -449,9 +297,3 @@ def _check_signal_inputs(signals: Sequence[GeneratorStep], scores: set[str]) -> 
                     "nor made by an earlier signal entry"
                 )
         known.update(step.output_columns() or ())
-
-
-def _threshold(value: float | None, key: str) -> float:
-    if value is None:
-        raise ConfigError(f"itb.signal_sets: threshold_rule needs parameters.{key}")
-    return float(value)

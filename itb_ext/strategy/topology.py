@@ -128,3 +128,21 @@ def producer_state(
     newest = pd.Timestamp(scored.max())
     lag = int((candle - newest) // pd.Timedelta(minutes=timeframe_minutes))
     return ProducerState(newest, lag, lag >= GONE_AFTER_CANDLES)
+
+
+def producer_state_of(
+    candles: pd.DataFrame, producer: pd.DataFrame, timeframe_minutes: int
+) -> ProducerState:
+    """:func:`producer_state` at the consumer's newest candle, from the producer's analysed
+    dataframe (which may be empty, without a ``date`` column)."""
+    scored = producer["date"] if "date" in producer.columns else pd.Series([], dtype=object)
+    return producer_state(pd.Timestamp(candles["date"].iloc[-1]), scored, timeframe_minutes)
+
+
+def with_producer_scores(
+    candles: pd.DataFrame, producer: pd.DataFrame, columns: Sequence[str]
+) -> pd.DataFrame:
+    """``candles`` with the producer's score columns and ``do_predict`` (see
+    :func:`producer_scores`) in place of their own."""
+    scores = producer_scores(candles, producer, columns)
+    return pd.concat([candles.drop(columns=scores.columns, errors="ignore"), scores], axis=1)

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from itb_ext.errors import ConfigError
-from itb_ext.strategy.setup import ITBSetup, SignalOverrides
+from itb_ext.signals.tuning import SignalOverrides
+from itb_ext.strategy.charts import plot_config
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "user_data" / "itb-sample-1h.json").read_text())
@@ -139,7 +141,7 @@ def test_default_overrides_come_from_the_config(sample: ITBSetup) -> None:
 
 
 def test_plot_config_shows_trade_score_thresholds_and_every_probability(sample: ITBSetup) -> None:
-    plot = sample.plot_config()
+    plot = plot_config(sample)
     assert set(plot["subplots"]["ITB score"]) == {
         "trade_score",
         "buy_threshold",

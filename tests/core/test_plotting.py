@@ -10,14 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from itb_ext.signals.tuning import SignalOverrides
 from itb_ext.strategy.charts import (
     DARK_BACKGROUND,
     LIGHT_BACKGROUND,
     MIN_CONTRAST,
     build_plot_config,
     contrast_ratio,
+    health_plot,
+    plot_config,
 )
-from itb_ext.strategy.setup import ITBSetup, SignalOverrides
+from itb_ext.strategy.setup import ITBSetup
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "user_data" / "itb-sample-1h.json").read_text())
@@ -40,7 +43,7 @@ def test_contrast_ratio_is_wcag() -> None:
 
 
 def test_every_line_is_visible_on_both_themes(sample: ITBSetup) -> None:
-    for title, columns in lines(sample.plot_config()).items():
+    for title, columns in lines(plot_config(sample)).items():
         for column, options in columns.items():
             for background in (DARK_BACKGROUND, LIGHT_BACKGROUND):
                 ratio = contrast_ratio(options["color"], background)
@@ -48,7 +51,7 @@ def test_every_line_is_visible_on_both_themes(sample: ITBSetup) -> None:
 
 
 def test_thresholds_and_models_never_share_a_colour(sample: ITBSetup) -> None:
-    plot = sample.plot_config()
+    plot = plot_config(sample)
     score = plot["subplots"]["ITB score"]
     threshold_colours = {score["buy_threshold"]["color"], score["sell_threshold"]["color"]}
     assert len(threshold_colours) == 2
@@ -72,7 +75,7 @@ def test_thresholds_and_models_never_share_a_colour(sample: ITBSetup) -> None:
 def test_one_subplot_per_label_compares_its_algorithms_and_combined_score(
     sample: ITBSetup,
 ) -> None:
-    subplots = sample.plot_config()["subplots"]
+    subplots = plot_config(sample)["subplots"]
     assert list(subplots) == ["ITB score", "P(high_30)", "P(low_30)", "trusted (do_predict)"]
     assert list(subplots["P(high_30)"]) == ["high_30_svc", "high_30_lc", "high_30_gb", "high_30"]
     assert list(subplots["P(low_30)"]) == ["low_30_svc", "low_30_lc", "low_30_gb", "low_30"]
@@ -85,7 +88,7 @@ def test_one_subplot_per_label_compares_its_algorithms_and_combined_score(
 
 
 def test_subplot_titles_do_not_collide_with_each_other_or_with_columns(sample: ITBSetup) -> None:
-    subplots = sample.plot_config()["subplots"]
+    subplots = plot_config(sample)["subplots"]
     titles = list(subplots)
     columns = {c for cols in subplots.values() for c in cols}
     assert len(set(titles)) == len(titles)
@@ -132,9 +135,19 @@ def test_further_subplots_are_added_in_one_place() -> None:
 
 
 def test_model_health_subplots_are_visible_on_both_themes(sample: ITBSetup) -> None:
-    from itb_ext.strategy.model_health import health_plot
-
     for title, columns in health_plot(sample).items():
         for column, options in columns.items():
             for background in (DARK_BACKGROUND, LIGHT_BACKGROUND):
                 assert contrast_ratio(options["color"], background) >= MIN_CONTRAST, (title, column)
+
+
+def test_model_health_subplots_are_drawn_only_when_switched_on() -> None:
+    section = json.loads(json.dumps(SAMPLE))
+    assert "model health" not in plot_config(ITBSetup.from_freqtrade_config(section))["subplots"]
+    section["itb"]["risk"] = {"model_health": {"enabled": True}}
+    subplots = plot_config(ITBSetup.from_freqtrade_config(section))["subplots"]
+    assert list(subplots)[-3:] == ["model health", "health pause", "trusted (do_predict)"]
+    assert {"health_auc", "health_hit_rate", "health_auc_high_30_svc"} <= set(
+        subplots["model health"]
+    )
+    assert subplots["health pause"] == {"health_pause": {"color": "#e83a3a", "type": "bar"}}

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from itb_ext.errors import ConfigError
-from itb_ext.strategy.topology import producer_scores, producer_state, topology_of
+from itb_ext.strategy.topology import (
+    producer_scores,
+    producer_state,
+    producer_state_of,
+    topology_of,
+    with_producer_scores,
+)
 
 PRODUCER = {"name": "signals", "host": "127.0.0.1", "port": 8080, "ws_token": "t"}
 
@@ -90,3 +96,22 @@ def test_the_producer_is_gone_after_two_candles_without_a_score() -> None:
     assert (gone.lag, gone.gone, gone.newest) == (2, True, dates(3)[0])
     nothing = producer_state(now, pd.Series([], dtype=object), 60)
     assert nothing.gone and nothing.newest is None and nothing.lag is None
+
+
+def test_the_producer_state_is_read_at_the_newest_consumer_candle() -> None:
+    dates = pd.date_range("2024-01-01", periods=4, freq="1h", tz="UTC")
+    consumer = pd.DataFrame({"date": dates})
+    producer = pd.DataFrame({"date": dates[:2]})
+    state = producer_state_of(consumer, producer, 60)
+    assert (state.newest, state.lag, state.gone) == (dates[1], 2, True)
+    assert producer_state_of(consumer, pd.DataFrame(), 60).newest is None
+
+
+def test_producer_scores_replace_the_consumer_columns_of_the_same_name() -> None:
+    dates = pd.date_range("2024-01-01", periods=2, freq="1h", tz="UTC")
+    consumer = pd.DataFrame({"date": dates, "close": [1.0, 2.0], "up_lc": [9.0, 9.0]})
+    producer = pd.DataFrame({"date": dates[1:], "up_lc": [0.25], "do_predict": [1]})
+    out = with_producer_scores(consumer, producer, ["up_lc"])
+    assert list(out.columns) == ["date", "close", "up_lc", "do_predict"]
+    np.testing.assert_array_equal(out["up_lc"], [np.nan, 0.25])
+    assert out["do_predict"].tolist() == [0, 1]

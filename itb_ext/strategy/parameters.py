@@ -1,0 +1,105 @@
+"""What ITBStrategy sets from the ``itb`` section when it starts: its FreqTrade attributes, the
+defaults of its hyperoptable parameters, and whether a hyperopt result beside it is used."""
+
+from __future__ import annotations
+
+import atexit
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from itb_ext.config.thresholds import ThresholdsConfig
+from itb_ext.risk.policy import RiskPolicy
+from itb_ext.strategy.hyperopt_binding import (
+    StartDecision,
+    bind_if_written_since,
+    config_fingerprint,
+    decide_at_start,
+)
+from itb_ext.strategy.setup import ITBSetup
+from itb_ext.strategy.topology import topology_of
+
+SpaceParams = dict[str, object]
+
+
+def hyperopt_defaults(setup: ITBSetup) -> tuple[SpaceParams, SpaceParams]:
+    """``buy_params`` and ``sell_params`` as the config's ``signal_sets`` state them (a hyperopt
+    result bound to the config still wins)."""
+    defaults = setup.default_overrides()
+    buy: SpaceParams = {
+        "buy_threshold": defaults.buy_threshold,
+        "smoothing_window": defaults.smoothing_window,
+        "combine_mode": defaults.combine_mode,
+    }
+    return buy, {"sell_threshold": defaults.sell_threshold}
+
+
+def strategy_attributes(
+    setup: ITBSetup, risk: RiskPolicy, config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """FreqTrade strategy attributes that follow from the ``itb`` section and the config.
+
+    Shorts are entered in futures mode (``trading_mode``); a consumer (see
+    :mod:`itb_ext.strategy.topology`) analyses on every loop, since its producer's scores arrive
+    a moment after each candle.
+
+    :return: attribute name -> value; attributes not listed keep the class's values.
+    """
+    attributes: dict[str, Any] = {
+        "startup_candle_count": max(setup.startup_candles(), risk.lookback()),
+        "can_short": config.get("trading_mode") == "futures",
+        "position_adjustment_enable": risk.cfg.twap.enabled,
+    }
+    if risk.cfg.twap.enabled:
+        attributes["max_entry_position_adjustment"] = risk.cfg.twap.children - 1
+    if topology_of(config).is_consumer:
+        attributes["process_only_new_candles"] = False
+    stop = risk.cfg.stop if risk.cfg.enabled else None
+    attributes["use_custom_stoploss"] = stop is not None
+    if stop is not None:
+        # The static stop is the widest the ATR stop may be; it also guards a missing ATR.
+        attributes["stoploss"] = -stop.max_distance
+    return attributes
+
+
+def walk_forward_source(cfg: ThresholdsConfig) -> str | None:
+    """Where walk-forward levels come from, as the start-up log says it (None in fixed mode)."""
+    if cfg.mode != "walk_forward":
+        return None
+    return (
+        f"walk-forward: quantiles {cfg.buy_quantile}/{cfg.sell_quantile} of each training "
+        "window's trade_score"
+    )
+
+
+def start_decision(
+    setup: ITBSetup,
+    config: Mapping[str, Any],
+    file_params: Mapping[str, Any],
+    params_file: Path | None,
+) -> StartDecision:
+    """Whether the hyperopt result beside the strategy is used, and the parameters in force.
+
+    In a hyperopt run (``config["runmode"]``) a foreign result is ignored, not refused, and the
+    run's own result is bound to this config when the run ends (FreqTrade writes it then).
+
+    :param config: the FreqTrade config (its binding: identifier, pairs, timeframe).
+    :param file_params: the result file's ``params`` (empty without a file).
+    :param params_file: the result file's path (None: the strategy has no file).
+    :raises ConfigError: a result of another configuration, outside hyperopt, not accepted.
+    """
+    buy, sell = hyperopt_defaults(setup)
+    hyperopt_run = config.get("runmode") == "hyperopt"
+    decision = decide_at_start(
+        {**buy, **sell},
+        file_params,
+        params_file,
+        config_fingerprint(config),
+        setup.raw.accept_hyperopt_from_other_config,
+        hyperopt_run,
+        walk_forward_source(setup.raw.thresholds),
+    )
+    if hyperopt_run and params_file is not None and not config.get("disableparamexport"):
+        atexit.register(bind_if_written_since, params_file, config_fingerprint(config), time.time())
+    return decision

@@ -1,0 +1,127 @@
+"""ITB's signals as FreqTrade's entry and exit columns, and how strong an entry's signal is.
+
+In fixed threshold mode the hyperoptable parameters set the signal stage; in walk-forward mode
+each candle trades against the levels its window's training rows set (the ``buy_threshold`` and
+``sell_threshold`` columns FreqAI returns with the predictions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from itb_ext.errors import ConfigError
+from itb_ext.risk.model_health import PAUSE_COLUMN
+from itb_ext.signals.levels import BUY_LEVEL, SELL_LEVEL, signals_at_levels
+from itb_ext.signals.tuning import COMBINE_MODES, SignalOverrides
+from itb_ext.strategy.setup import ITBSetup
+
+BUY_TAG = "itb_buy"
+"""Tag of a long entry and of a short's exit: the score reached the buy level."""
+SELL_TAG = "itb_sell"
+"""Tag of a short entry and of a long's exit: the score reached the sell level."""
+
+
+def signal_parameters(
+    setup: ITBSetup,
+    buy_threshold: float,
+    sell_threshold: float,
+    smoothing_window: int,
+    combine_mode: str,
+) -> SignalOverrides:
+    """The signal stage's parameters from the strategy's hyperoptable values (in this order).
+
+    In walk-forward mode the config's own signal stage is used: the levels of each window were
+    set on it.
+
+    :raises ConfigError: an unknown combine mode.
+    """
+    if setup.raw.thresholds.mode == "walk_forward":
+        return setup.default_overrides()
+    mode = next((m for m in COMBINE_MODES if m == combine_mode), None)
+    if mode is None:
+        raise ConfigError(
+            f"combine_mode: '{combine_mode}' is not one of {', '.join(COMBINE_MODES)}"
+        )
+    return SignalOverrides(
+        buy_threshold=float(buy_threshold),
+        sell_threshold=float(sell_threshold),
+        smoothing_window=int(smoothing_window),
+        combine_mode=mode,
+    )
+
+
+def trade_signals(
+    setup: ITBSetup, candles: pd.DataFrame, parameters: SignalOverrides
+) -> pd.DataFrame:
+    """``trade_score`` and the ``buy``/``sell`` levels of every candle.
+
+    Until a model is ready the score columns are missing: no score, no signal.
+    """
+    scores = candles.reindex(columns=setup.score_columns)
+    signals = setup.signal_frame(scores, parameters)
+    if setup.raw.thresholds.mode != "walk_forward":
+        return signals
+    levels = candles.reindex(columns=[BUY_LEVEL, SELL_LEVEL])
+    at_levels = signals_at_levels(signals["trade_score"], levels[BUY_LEVEL], levels[SELL_LEVEL])
+    return at_levels.assign(trade_score=signals["trade_score"])
+
+
+def entry_signals(
+    setup: ITBSetup, candles: pd.DataFrame, parameters: SignalOverrides, can_short: bool
+) -> pd.DataFrame:
+    """``candles`` with FreqTrade's entry columns where the prediction is trusted, and the chart's
+    columns: ``trade_score``, the thresholds (fixed mode) and the scores the rule combined.
+
+    A candle is trusted when FreqAI's ``do_predict`` is 1 and model health does not pause it.
+    """
+    out = candles.copy()
+    signals = trade_signals(setup, out, parameters)
+    untrusted = pd.Series(0, index=out.index)
+    trusted = (out.get("do_predict", untrusted) == 1) & (out.get(PAUSE_COLUMN, untrusted) != 1)
+    out["trade_score"] = signals["trade_score"]
+    if setup.raw.thresholds.mode != "walk_forward":
+        out[BUY_LEVEL] = parameters.buy_threshold
+        out[SELL_LEVEL] = parameters.sell_threshold
+    scores = out.reindex(columns=setup.score_columns)
+    for column, values in setup.combined_scores(scores, parameters).items():
+        out[column] = values
+    out.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, BUY_TAG)
+    if can_short:
+        out.loc[signals["sell"] & trusted, ["enter_short", "enter_tag"]] = (1, SELL_TAG)
+    return out
+
+
+def exit_signals(
+    setup: ITBSetup, candles: pd.DataFrame, parameters: SignalOverrides, can_short: bool
+) -> pd.DataFrame:
+    """``candles`` with FreqTrade's exit columns: longs leave on a sell level, shorts on a buy
+    level, trusted or not (an exit never waits for the model)."""
+    out = candles.copy()
+    signals = trade_signals(setup, out, parameters)
+    out.loc[signals["sell"], ["exit_long", "exit_tag"]] = (1, SELL_TAG)
+    if can_short:
+        out.loc[signals["buy"], ["exit_short", "exit_tag"]] = (1, BUY_TAG)
+    return out
+
+
+def score_excess(
+    setup: ITBSetup, candle: Mapping[str, Any], parameters: SignalOverrides, *, short: bool
+) -> float:
+    """How far the candle's ``trade_score`` is past the level it entered on, in the trade's
+    direction (signal-strength sizing); NaN without a score or a level.
+
+    :param candle: the newest analysed candle (``trade_score``, and in walk-forward mode the
+        ``buy_threshold``/``sell_threshold`` levels in force on it).
+    :param parameters: the thresholds of fixed mode.
+    :param short: the entry is a short.
+    """
+    score = float(candle.get("trade_score", math.nan))
+    if setup.raw.thresholds.mode == "walk_forward":
+        buy, sell = float(candle.get(BUY_LEVEL, math.nan)), float(candle.get(SELL_LEVEL, math.nan))
+    else:
+        buy, sell = parameters.buy_threshold, parameters.sell_threshold
+    return sell - score if short else score - buy
