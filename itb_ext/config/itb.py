@@ -13,6 +13,7 @@ from pydantic import Field
 
 from itb_ext.config.base import FrozenModel
 from itb_ext.config.compute import ComputeConfig
+from itb_ext.config.diagram import DiagramConfig
 from itb_ext.config.models import AlgorithmConfig
 from itb_ext.config.notifications import ScoreNotificationConfig
 from itb_ext.config.risk import RiskConfig
@@ -40,6 +41,10 @@ class ITBSectionModel(FrozenModel):
     :param thresholds: fixed levels, or levels set by each walk-forward training window.
     :param accept_hyperopt_from_other_config: use a hyperopt result file searched on another
         configuration (refused by default).
+    :param centred_scores: each model predicts its probability minus its label's base rate in
+        its own training window (kept with the window's models), so that a score of 0 means "as
+        likely as usual" and one threshold means the same in calm and wild windows.
+    :param diagram: ITB's daily score diagram, sent as a photo to Telegram (off without it).
     """
 
     feature_sets: tuple[dict[str, Any], ...] = Field(min_length=1)
@@ -55,3 +60,5 @@ class ITBSectionModel(FrozenModel):
     risk: RiskConfig = Field(default_factory=RiskConfig)
     thresholds: ThresholdsConfig = ThresholdsConfig()
     accept_hyperopt_from_other_config: bool = False
+    centred_scores: bool = False
+    diagram: DiagramConfig | None = None

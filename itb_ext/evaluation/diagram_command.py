@@ -130,8 +130,8 @@ def stored_scores(model_dir: Path, config: Path | None, pair: str, column: str) 
             f"{model_dir}: no column '{column}' in the stored predictions (the config derives "
             f"'{setup.trade_score_column}')"
         )
-    signals = setup.signal_frame(predictions[setup.score_columns], setup.default_overrides())
-    return pd.DataFrame({"date": predictions["date"], column: signals["trade_score"]})
+    score = setup.trade_score(predictions[setup.score_columns], setup.default_overrides())
+    return pd.DataFrame({"date": predictions["date"], column: score.to_numpy()})
 
 
 def _table_scores(path: Path, column: str) -> pd.DataFrame:

@@ -121,8 +121,7 @@ def _window_name(window: pd.Timestamp) -> str:
 
 def _trade_score(setup: ITBSetup, predictions: pd.DataFrame) -> pd.Series:
     scores = predictions.reindex(columns=setup.score_columns)
-    frame = setup.signal_frame(scores, setup.default_overrides())
-    return frame["trade_score"]
+    return setup.trade_score(scores, setup.default_overrides())
 
 
 def _levels(setup: ITBSetup, data: PairData) -> pd.DataFrame:

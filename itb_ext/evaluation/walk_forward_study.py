@@ -74,7 +74,11 @@ def walk_forward_predictions(
         # the label of candle t reads t+1..t+horizon: unknown unless that lies inside the window
         train_labels.loc[positions[in_train] + horizon > last_train] = pd.NA
         models = train_score_models(
-            features[in_train], train_labels, setup.algorithms, seed=setup.seed
+            features[in_train],
+            train_labels,
+            setup.algorithms,
+            seed=setup.seed,
+            centred=setup.raw.centred_scores,
         )
         predict = (dates >= begin) & (dates < end)
         scores = models.predict(features[predict])

@@ -52,3 +52,9 @@ def risk_column(measure: str) -> str:
     :param measure: what the column holds, in a few words joined by ``_``.
     """
     return f"risk_{measure}"
+
+
+def base_rate_column(label: str) -> str:
+    """A label's base rate in the training window of each prediction: ``base_rate_<label>``
+    (returned with the predictions when scores are centred, as the walk-forward levels are)."""
+    return f"base_rate_{label}"

@@ -18,6 +18,7 @@ from typing import Any
 
 from itb_ext.pipeline.naming import score_column
 from itb_ext.risk.model_health import AUC_COLUMN, HIT_COLUMN, PAUSE_COLUMN, auc_column
+from itb_ext.signals.gates import gate_plot
 from itb_ext.strategy.setup import ITBSetup
 
 DARK_BACKGROUND = "#1e1e1e"
@@ -98,8 +99,10 @@ def build_plot_config(
 def plot_config(setup: ITBSetup) -> dict[str, Any]:
     """The strategy's ``plot_config``: trade_score and its thresholds, a subplot per label comparing
     its algorithms and the combined score, the model-health figures when they are switched on,
-    and ``do_predict``."""
-    health = setup.raw.risk.model_health.enabled
+    the regime gate, and ``do_predict``."""
+    extra = health_plot(setup) if setup.raw.risk.model_health.enabled else {}
+    if setup.gate_column is not None:
+        extra = {**gate_plot(setup.gate_column), **extra}
     return build_plot_config(
         score_column="trade_score",
         labels=setup.labels,
@@ -108,7 +111,7 @@ def plot_config(setup: ITBSetup) -> dict[str, Any]:
             (lb, a.name): score_column(lb, a.name) for lb in setup.labels for a in setup.algorithms
         },
         smoothed={c: label_of(setup, c) for c in setup.combined_score_columns},
-        extra_subplots=health_plot(setup) if health else None,
+        extra_subplots=extra or None,
     )
 
 

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from itb_ext.algorithms import ScoreModels
-from itb_ext.pipeline.naming import class_names, label_of_target, score_column
+from itb_ext.pipeline.naming import base_rate_column, class_names, label_of_target, score_column
 from itb_ext.signals.levels import BUY_LEVEL, SELL_LEVEL, quantile_levels
 from itb_ext.strategy.setup import ITBSetup
 
@@ -112,7 +112,7 @@ def window_levels(setup: ITBSetup, fitted: pd.DataFrame) -> dict[str, float]:
     :param fitted: the models' probabilities on the training rows.
     :return: ``{buy_threshold: ..., sell_threshold: ...}``, returned with every prediction.
     """
-    score = setup.signal_frame(fitted, setup.default_overrides())["trade_score"]
+    score = setup.trade_score(fitted, setup.default_overrides())
     buy, sell = quantile_levels(score.to_numpy(), setup.raw.thresholds)
     return {BUY_LEVEL: buy, SELL_LEVEL: sell}
 
@@ -121,7 +121,8 @@ def window_levels(setup: ITBSetup, fitted: pd.DataFrame) -> dict[str, float]:
 class WindowReturns:
     """What a training window hands FreqAI besides its models.
 
-    :param levels: walk-forward levels, returned with every prediction (empty in fixed mode).
+    :param levels: walk-forward levels and, with centred scores, each label's base rate,
+        returned with every prediction (empty in fixed mode with plain scores).
     :param means: live only: each probability column's mean on the training rows (the
         reference of the live confidence drift, FreqAI's ``<column>_mean``).
     :param stds: live only: their standard deviations.
@@ -138,18 +139,31 @@ def window_returns(
     """The models' in-sample probabilities on the training rows, summarised for FreqAI
     (predicted only when walk-forward levels or live statistics need them)."""
     walk_forward = setup.raw.thresholds.mode == "walk_forward"
+    # a centred window's base rates come with its predictions, as its levels do
+    rates = (
+        {base_rate_column(lb): rate for lb, rate in models.base_rates().items()}
+        if models.centred
+        else {}
+    )
     if not (walk_forward or live):
-        return WindowReturns({}, {}, {})
+        return WindowReturns(rates, {}, {})
     fitted = predict_in_blocks(models, features)
-    levels = window_levels(setup, fitted) if walk_forward else {}
+    levels = {**(window_levels(setup, fitted) if walk_forward else {}), **rates}
     means, stds = training_moments(fitted) if live else ({}, {})
     return WindowReturns(levels, means, stds)
 
 
 def describe_levels(pair: str, levels: dict[str, float]) -> str:
-    """A window's levels as the training log shows them."""
-    buy, sell = levels[BUY_LEVEL], levels[SELL_LEVEL]
-    return f"ITB {pair}: walk-forward levels buy {buy:.4f}, sell {sell:.4f}"
+    """A window's levels and base rates as the training log shows them."""
+    parts = []
+    if BUY_LEVEL in levels:
+        parts.append(
+            f"walk-forward levels buy {levels[BUY_LEVEL]:.4f}, sell {levels[SELL_LEVEL]:.4f}"
+        )
+    rates = [f"{k} {v:.4f}" for k, v in levels.items() if k not in (BUY_LEVEL, SELL_LEVEL)]
+    if rates:
+        parts.append("base rates " + ", ".join(rates))
+    return f"ITB {pair}: " + "; ".join(parts)
 
 
 def failure_text(error: BaseException | None) -> str:

@@ -4,6 +4,7 @@ defaults of its hyperoptable parameters, and whether a hyperopt result beside it
 from __future__ import annotations
 
 import atexit
+import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from itb_ext.config.thresholds import ThresholdsConfig
 from itb_ext.risk.policy import RiskPolicy
+from itb_ext.risk.turnover import check_threshold_hysteresis
 from itb_ext.strategy.hyperopt_binding import (
     StartDecision,
     bind_if_written_since,
@@ -19,6 +21,8 @@ from itb_ext.strategy.hyperopt_binding import (
 )
 from itb_ext.strategy.setup import ITBSetup
 from itb_ext.strategy.topology import topology_of
+
+logger = logging.getLogger(__name__)
 
 SpaceParams = dict[str, object]
 
@@ -100,6 +104,38 @@ def start_decision(
         hyperopt_run,
         walk_forward_source(setup.raw.thresholds),
     )
+    if setup.raw.thresholds.mode != "walk_forward":
+        # a long-only rule needs its entry level above its exit level, wherever they came from
+        check_threshold_hysteresis(
+            _level(decision.values.get("buy_threshold")),
+            _level(decision.values.get("sell_threshold")),
+            long_only=config.get("trading_mode", "spot") != "futures",
+            keys=("buy_threshold", "sell_threshold"),
+        )
     if hyperopt_run and params_file is not None and not config.get("disableparamexport"):
         atexit.register(bind_if_written_since, params_file, config_fingerprint(config), time.time())
     return decision
+
+
+def params_in_force(
+    setup: ITBSetup,
+    config: Mapping[str, Any],
+    found: dict[str, Any],
+    strategy_file: str | None,
+) -> dict[str, Any]:
+    """What FreqTrade's ``load_params_from_file`` returns: the hyperopt result beside the
+    strategy (``found``, as FreqTrade read it) if this config produced it, else nothing; logs the
+    values in force and where they come from.
+
+    :raises ConfigError: see :func:`start_decision`.
+    """
+    params_file = Path(strategy_file).with_suffix(".json") if strategy_file else None
+    decision = start_decision(setup, config, found.get("params", {}), params_file)
+    for warning in decision.warnings:
+        logger.warning(warning)
+    logger.info(decision.summary)
+    return found if decision.use_file else {}
+
+
+def _level(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

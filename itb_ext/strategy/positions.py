@@ -19,6 +19,7 @@ from itb_ext.risk.kill_switch import (
     halt_reason,
 )
 from itb_ext.risk.policy import RiskPolicy
+from itb_ext.risk.timeframes import candle_length, candles_held
 from itb_ext.risk.twap import next_child_stake, twap_schedule
 from itb_ext.strategy.candles import stop_candles
 
@@ -118,3 +119,8 @@ def stoploss(
     return risk.stoploss(
         row=newest, current_rate=current_rate, open_rate=open_rate, entry_row=entry, is_short=short
     )
+
+
+def candles_open(opened: datetime, now: datetime, timeframe: str) -> int:
+    """Whole candles of ``timeframe`` a trade has been open (0 within its entry candle)."""
+    return candles_held(opened, now, candle_length(timeframe))

@@ -22,6 +22,7 @@ from itb_ext.config.signals import THRESHOLD_RULES, ThresholdRule2Config, Thresh
 from itb_ext.errors import ConfigError
 from itb_ext.pipeline.naming import class_names, feature_column, score_column, target_column
 from itb_ext.pipeline.steps import GeneratorStep, ITBPipeline, run_steps
+from itb_ext.signals.rules import gate_open
 from itb_ext.signals.tuning import (
     COMBINE_MODES,
     CombineMode,
@@ -98,6 +99,14 @@ class ITBSetup:
             )
         scores = {score_column(lb, a) for lb in labels for a in names}
         _check_signal_inputs(signals, scores)
+        if (
+            rule_config(signals[rule_index]).gate is not None
+            and config.get("trading_mode", "spot") == "futures"
+        ):
+            raise ConfigError(
+                f"{signals[rule_index].where}: gate: a regime gate is for long positions; "
+                "remove it in futures mode (a closed gate would open shorts)"
+            )
         return cls(
             pipeline=pipeline,
             train_features=tuple(train_features),
@@ -221,20 +230,55 @@ class ITBSetup:
         (see :func:`itb_ext.signals.tuning.tuned_signal_steps`)."""
         return tuned_signal_steps(self.signal_steps, self.rule_index, self.combine_index, overrides)
 
-    def signal_frame(self, scores: pd.DataFrame, overrides: SignalOverrides) -> pd.DataFrame:
-        """Run the signal stage over frame ``scores`` (holding the score columns).
+    @property
+    def candle_inputs(self) -> tuple[str, ...]:
+        """The candle columns the signal stage reads (a regime gate: ``date`` and ``close``)."""
+        wanted = {c for step in self.signal_steps for c in step.input_columns() or ()}
+        return tuple(c for c in CANDLE_INPUTS if c in wanted)
 
-        :return: ``trade_score`` (the rule's score column), ``buy`` and ``sell`` levels.
+    @property
+    def gate_column(self) -> str | None:
+        """The regime gate the threshold rule obeys, or None."""
+        gate: str | None = self.rule.gate
+        return gate
+
+    def signal_inputs(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """What the signal stage reads from the analysed candles: the score columns (missing
+        until a model is ready: no score, no signal) and the candle columns it needs."""
+        return candles.reindex(columns=[*self.candle_inputs, *self.score_columns])
+
+    def signal_frame(self, scores: pd.DataFrame, overrides: SignalOverrides) -> pd.DataFrame:
+        """Run the signal stage over frame ``scores`` (the score columns, and the candle columns
+        of :attr:`candle_inputs`).
+
+        :return: ``trade_score`` (the rule's score column), ``buy`` and ``sell`` levels, and the
+            gate (True where open) when the rule has one.
         """
         out = run_steps(scores, self.tuned_signal_steps(overrides))
         buy_col, sell_col = self.rule.names
-        return pd.DataFrame(
-            {
-                "trade_score": out[self.trade_score_column].to_numpy(dtype="float64"),
-                "buy": out[buy_col].to_numpy(dtype=bool),
-                "sell": out[sell_col].to_numpy(dtype=bool),
-            },
+        columns = {
+            "trade_score": out[self.trade_score_column].to_numpy(dtype="float64"),
+            "buy": out[buy_col].to_numpy(dtype=bool),
+            "sell": out[sell_col].to_numpy(dtype=bool),
+        }
+        if self.gate_column is not None:
+            columns[self.gate_column] = gate_open(out, self.gate_column)
+        return pd.DataFrame(columns, index=scores.index)
+
+    def trade_score(self, scores: pd.DataFrame, overrides: SignalOverrides) -> pd.Series:
+        """The rule's score alone, from the signal entries it depends on (a regime gate, which
+        reads candles, is left out): for stored predictions that hold only the score columns."""
+        steps = self.tuned_signal_steps(overrides)
+        needed, kept = {self.trade_score_column}, []
+        for step in reversed(steps):
+            if needed & set(step.output_columns() or ()):
+                kept.append(step)
+                needed |= set(step.input_columns() or ())
+        out = run_steps(scores, tuple(reversed(kept)))
+        return pd.Series(
+            out[self.trade_score_column].to_numpy(dtype="float64"),
             index=scores.index,
+            name="trade_score",
         )
 
     @property
@@ -286,14 +330,18 @@ def _combine_index(signals: Sequence[GeneratorStep], rule_index: int) -> int | N
     return None
 
 
+#: Candle columns a signal entry may read besides the model scores (a regime gate's prices).
+CANDLE_INPUTS = ("date", "open", "high", "low", "close", "volume")
+
+
 def _check_signal_inputs(signals: Sequence[GeneratorStep], scores: set[str]) -> None:
-    known = set(scores)
+    known = set(scores) | set(CANDLE_INPUTS)
     for step in signals:
         for col in step.input_columns() or ():
             if col not in known:
                 listed = ", ".join(sorted(scores))
                 raise ConfigError(
-                    f"{step.where}: input column '{col}' is neither a model score ({listed}) "
-                    "nor made by an earlier signal entry"
+                    f"{step.where}: input column '{col}' is neither a model score ({listed}), "
+                    "a candle column, nor made by an earlier signal entry"
                 )
         known.update(step.output_columns() or ())

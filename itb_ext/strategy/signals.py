@@ -57,16 +57,24 @@ def signal_parameters(
 def trade_signals(
     setup: ITBSetup, candles: pd.DataFrame, parameters: SignalOverrides
 ) -> pd.DataFrame:
-    """``trade_score`` and the ``buy``/``sell`` levels of every candle.
+    """``trade_score`` and the ``buy``/``sell`` levels of every candle, and the regime gate (True
+    where open) when the rule has one.
 
-    Until a model is ready the score columns are missing: no score, no signal.
+    Until a model is ready the score columns are missing: no score, no signal. In walk-forward
+    mode the window's levels replace the rule's thresholds, and the gate still applies: no buy
+    while it is closed, and a closing gate sells.
     """
-    scores = candles.reindex(columns=setup.score_columns)
-    signals = setup.signal_frame(scores, parameters)
+    signals = setup.signal_frame(setup.signal_inputs(candles), parameters)
     if setup.raw.thresholds.mode != "walk_forward":
         return signals
     levels = candles.reindex(columns=[BUY_LEVEL, SELL_LEVEL])
     at_levels = signals_at_levels(signals["trade_score"], levels[BUY_LEVEL], levels[SELL_LEVEL])
+    gate = setup.gate_column
+    if gate is not None:
+        at_levels = at_levels.assign(
+            buy=at_levels["buy"] & signals[gate], sell=at_levels["sell"] | ~signals[gate]
+        )
+        at_levels[gate] = signals[gate]
     return at_levels.assign(trade_score=signals["trade_score"])
 
 
@@ -86,8 +94,9 @@ def entry_signals(
     if setup.raw.thresholds.mode != "walk_forward":
         out[BUY_LEVEL] = parameters.buy_threshold
         out[SELL_LEVEL] = parameters.sell_threshold
-    scores = out.reindex(columns=setup.score_columns)
-    for column, values in setup.combined_scores(scores, parameters).items():
+    if setup.gate_column is not None:  # drawn on the chart (0 closed, 1 open)
+        out[setup.gate_column] = signals[setup.gate_column].astype("float64")
+    for column, values in setup.combined_scores(setup.signal_inputs(out), parameters).items():
         out[column] = values
     out.loc[signals["buy"] & trusted, ["enter_long", "enter_tag"]] = (1, BUY_TAG)
     if can_short:

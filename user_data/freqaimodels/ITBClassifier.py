@@ -84,7 +84,12 @@ class ITBClassifier(BaseClassifierModel):
         itb, features = self.itb, data_dictionary["train_features"]
         labels = classifier.labels_from_targets(data_dictionary["train_labels"])
         models = train_score_models(
-            features, labels, itb.algorithms, seed=itb.seed, compute=itb.raw.compute
+            features,
+            labels,
+            itb.algorithms,
+            seed=itb.seed,
+            compute=itb.raw.compute,
+            centred=itb.raw.centred_scores,
         )
         returns = classifier.window_returns(itb, models, features, live=self.live)
         if returns.levels:

@@ -28,18 +28,14 @@ logger = logging.getLogger(__name__)
 
 
 class ITBStrategy(IStrategy):
-    """ITB's pipeline from the config's ``itb`` section: features -> one classifier per (label,
-    algorithm) (FreqAI model ``ITBClassifier``) -> ``trade_score`` (``signal_sets``) -> long while
-    ``trade_score >= buy_threshold``, out when ``trade_score <= sell_threshold`` (shorts mirror
-    it in futures mode). Hyperopt tunes the signal stage on stored predictions, never retraining.
-    """
+    """ITB's pipeline from the ``itb`` section: features -> one classifier per (label, algorithm)
+    (``ITBClassifier``) -> ``trade_score`` -> an optional regime gate and the threshold rule, long
+    from ``buy_threshold``, out at ``sell_threshold``; hyperopt tunes it without retraining."""
 
     INTERFACE_VERSION = 3
     timeframe = "1h"
     can_short = False
     process_only_new_candles = True
-    use_exit_signal = True
-    exit_profit_only = False
     ignore_roi_if_entry_signal = True
     # ITB leaves positions on the opposite signal only; ROI and stoploss are a safety net.
     minimal_roi = {"0": 10.0}
@@ -58,7 +54,7 @@ class ITBStrategy(IStrategy):
         except ITBError as exc:
             raise OperationalException(str(exc)) from None
         super().__init__(config)
-        self.risk = RiskPolicy(self.itb.raw.risk)
+        self.risk = RiskPolicy(self.itb.raw.risk, config.get("timeframe", self.timeframe))
         self.alerts = Alerts(self.timeframe, timeframe_to_minutes(self.timeframe))
         self.buy_params, self.sell_params = parameters.hyperopt_defaults(self.itb)
         for name, value in parameters.strategy_attributes(self.itb, self.risk, config).items():
@@ -68,18 +64,11 @@ class ITBStrategy(IStrategy):
 
     def load_params_from_file(self) -> dict[str, Any]:
         """The hyperopt result beside this file if this config produced it; logs the values used."""
-        found = super().load_params_from_file()
-        params_file = Path(self.__file__).with_suffix(".json") if self.__file__ else None
         try:
-            decision = parameters.start_decision(
-                self.itb, self.config, found.get("params", {}), params_file
-            )
+            found = super().load_params_from_file()
+            return parameters.params_in_force(self.itb, self.config, found, self.__file__)
         except ITBError as exc:
             raise OperationalException(str(exc)) from None
-        for warning in decision.warnings:
-            logger.warning(warning)
-        logger.info(decision.summary)
-        return found if decision.use_file else {}
 
     @property
     def plot_config(self) -> dict[str, Any]:
@@ -130,14 +119,13 @@ class ITBStrategy(IStrategy):
         values = (self.buy_threshold, self.sell_threshold, self.smoothing_window, self.combine_mode)
         return signals.signal_parameters(self.itb, *(p.value for p in values))
 
-    def _tell(self, alerts: Messages) -> None:
-        """Log each alert, and send it (Telegram, webhooks) in dry-run and live."""
+    def _tell(self, alerts: Messages) -> None:  # logged; sent (Telegram...) in dry-run and live
         for alert in alerts:
             logger.log(alert.level, alert.text)
             if self._is_trading():
                 self.dp.send_msg(alert.text, always_send=alert.always_send)
 
-    def _is_trading(self) -> bool:
+    def _is_trading(self) -> bool:  # dry-run or live
         return self.dp is not None and self.dp.runmode in TRADE_MODES
 
     def _equity(self, without_wallets: float) -> float:
@@ -177,10 +165,8 @@ class ITBStrategy(IStrategy):
         """No entry while halted, nor one the entry rules of ``itb.risk`` refuse."""
         if self._halt is not None or not self.risk.cfg.enabled:
             return self._halt is None
-        candle = self._newest_candle(pair)
-        reason = self.risk.entry_refusal(
-            trades.entry_context(current_time, self._equity(0), candle)
-        )
+        context = trades.entry_context(current_time, self._equity(0), self._newest_candle(pair))
+        reason = self.risk.entry_refusal(context)
         self._tell(self.alerts.entry_refused(reason, current_time))
         return reason is None
 
@@ -194,6 +180,22 @@ class ITBStrategy(IStrategy):
         **kwargs: Any,
     ) -> str | None:
         return "kill_switch" if self._halt is not None else None
+
+    def confirm_trade_exit(
+        self,
+        pair: str,
+        trade: Trade,
+        order_type: str,
+        amount: float,
+        rate: float,
+        time_in_force: str,
+        exit_reason: str,
+        current_time: datetime,
+        **kwargs: Any,
+    ) -> bool:
+        """An exit signal waits for ``itb.risk.min_hold_candles``; stops and forced exits don't."""
+        held = positions.candles_open(trade.open_date_utc, current_time, self.timeframe)
+        return self.risk.exit_allowed(held, exit_reason, (signals.BUY_TAG, signals.SELL_TAG))
 
     def check_entry_timeout(
         self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
