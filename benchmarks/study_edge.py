@@ -12,8 +12,19 @@ The choice is made on design sets that exclude the demo year (Bitfinex 2018-10-0
 - Bitfinex BTC/USD, ETH/USD, LTC/USD 1h, 2018-04-01..2018-10-01 (a falling market);
 - Binance BTC/USDT 1h, 2020-01-01..2021-07-01 (the March 2020 crash and the 2020-21 rally).
 
-Every candidate below is counted: the deflated Sharpe ratio of the chosen one uses that number.
-``--held-out`` adds the demo year, labelled as held out; it is never used to choose.
+The preset is gated by design (a trader's simplest alternative is the gate itself), so the
+candidates are gated; the same rule without the gate is shown beside them for reference. The
+choice: the highest median Sharpe over the design sets; the median excess over the better of
+buy-and-hold and the trend gate, the target the preset is judged by, is printed beside it.
+Every configuration run here is counted (:data:`TRIED`), the reference included: the deflated
+Sharpe ratio uses that number. ``--held-out`` adds the demo year, labelled as held out; it is
+never used to choose.
+
+Record of how this study was run: its first run ranked every configuration, the ungated
+reference included, by median Sharpe and ranked the ungated rule first (median -0.19 gated at
++-0.02 against +0.10 ungated); its output also showed the held-out year. The ungated rule was
+then taken out of the choice, since the preset is gated by its brief, which leaves the choice
+below, the same by either criterion.
 
     python benchmarks/study_edge.py              # design sets: candidates, baselines, the choice
     python benchmarks/study_edge.py --held-out   # the same, plus the demo year (held out)
@@ -121,8 +132,10 @@ CANDIDATES = (
     Candidate("gate, enter +0.04, exit -0.04", 0.04, -0.04),
     Candidate("gate, enter +0.02, exit -0.02, hold 24", 0.02, -0.02, min_hold=24),
     Candidate("gate, enter +0.04, exit -0.04, hold 24", 0.04, -0.04, min_hold=24),
-    Candidate("no gate, enter +0.02, exit -0.02", 0.02, -0.02, gated=False),
 )
+REFERENCE = Candidate("no gate, enter +0.02, exit -0.02 (reference)", 0.02, -0.02, gated=False)
+#: configurations run by this study, the reference included (N of the deflated Sharpe ratio)
+TRIED = len(CANDIDATES) + 1
 
 
 def load_setup() -> ITBSetup:
@@ -207,16 +220,19 @@ def main(argv: list[str] | None = None) -> int:
         base = all_baselines(grid, COSTS).sharpes()
         for name, sharpe in base.items():
             rows.append({"period": period.name, "set-up": f"baseline: {name}", "sharpe": sharpe})
-        for candidate in CANDIDATES:
+        best_baseline = max(base["buy-and-hold"], base["the trend gate"])
+        for candidate in (*CANDIDATES, REFERENCE):
+            figures = evaluate(frame, candidate)
+            excess = figures["sharpe"] - best_baseline
             rows.append(
-                {"period": period.name, "set-up": candidate.name, **evaluate(frame, candidate)}
+                {"period": period.name, "set-up": candidate.name, **figures, "excess": excess}
             )
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 160)
     pd.set_option("display.max_columns", 20)
     print(
         f"walk-forward (train 180 d, predict 30 d); fee {COSTS.fee:.2%} + slippage "
-        f"{COSTS.slippage:.2%} per fill; long only; {len(CANDIDATES)} candidates tried"
+        f"{COSTS.slippage:.2%} per fill; long only; {TRIED} configurations tried"
     )
     print(f"training and prediction took {trained:.0f} s")
     for period in periods:
@@ -225,14 +241,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{period.name}   direction AUC of trade_score (next {HORIZON} candles) {auc:.3f}")
         print(part.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     design = table[table["period"].isin([p.name for p in DESIGN])]
-    tried = design[~design["set-up"].str.startswith("baseline")]
-    median = tried.groupby("set-up", sort=False)["sharpe"].median()
-    best = str(median.idxmax())
-    print("\nmedian Sharpe over the design sets (the choice):")
+    tried = design[design["set-up"].isin([c.name for c in CANDIDATES])]
+    median = tried.groupby("set-up", sort=False)[["sharpe", "excess"]].median()
+    best = str(median["sharpe"].idxmax())
+    print("\nmedian over the design sets: Sharpe (the choice) and excess over the better baseline")
     print(median.to_string(float_format=lambda v: f"{v:.2f}"))
-    print(f"chosen: {best}")
+    print(f"chosen: {best} (by excess: {median['excess'].idxmax()})")
     chosen = next(c for c in CANDIDATES if c.name == best)
-    print(f"\nluck tests of the chosen set-up (N = {len(CANDIDATES)} configurations tried):")
+    print(f"\nluck tests of the chosen set-up (N = {TRIED} configurations tried here):")
     for period in periods:
         frame = frames[period.name]
         report = luck_report(
@@ -241,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             pair=period.name,
             levels=RuleLevels(chosen.buy, chosen.sell),
             costs=COSTS,
-            trials=len(CANDIDATES),
+            trials=TRIED,
             gate=frame["trend_gate"].to_numpy() if chosen.gated else None,
             stake=stake_of(frame),
             min_hold=chosen.min_hold,
