@@ -168,7 +168,6 @@ def _check_userdir(userdir: Path) -> Path:
             f"--userdir {userdir}: not a FreqTrade user-data folder (no strategies/ folder); "
             f"make one with: freqtrade create-userdir --userdir {userdir}"
         )
-    (userdir / "freqaimodels").mkdir(exist_ok=True)
     return userdir
 
 
