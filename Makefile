@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo compare test lint bench clean
+.PHONY: install demo compare test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,5 +37,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_live_analysis.py
 	$(PY) benchmarks/bench_walk_forward_5m.py
 
+# the documentation site into site/; --strict turns every broken link or stale page into an error
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 clean:
-	rm -rf $(VENV) demo_output user_data/models user_data/backtest_results
+	rm -rf $(VENV) demo_output site user_data/models user_data/backtest_results

@@ -172,6 +172,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Install ITBStrategy, ITBClassifier, the presets and a starter config into a user-data
+    folder."""
+    from itb_ext.adapters.init_userdir import DEFAULT_PAIR, InitRequest, init_userdir, report_lines
+
+    request = InitRequest(
+        userdir=args.userdir,
+        exchange=args.exchange,
+        pairs=tuple(args.pair or (DEFAULT_PAIR,)),
+        timeframe=args.timeframe,
+        copy=args.copy,
+        force=args.force,
+    )
+    print("\n".join(report_lines(init_userdir(request))))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="itb-ext",
@@ -244,6 +261,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="backtest result .zip or folder (default <userdir>/backtest_results)",
     )
     report.set_defaults(func=cmd_report)
+
+    from itb_ext.adapters.init_userdir import DEFAULT_EXCHANGE, DEFAULT_PAIR, PROFILES
+
+    init = sub.add_parser(
+        "init",
+        help="install ITBStrategy, ITBClassifier, the presets and a starter config into a "
+        "FreqTrade user-data folder",
+        description="The counterpart of 'freqtrade create-userdir': links (or copies) the "
+        "strategy, the FreqAI model and the itb-*.json presets into the folder and writes "
+        "config-itb.json for your exchange and pairs (dry-run). A second run changes nothing; "
+        "a file that differs is kept unless --force.",
+    )
+    init.add_argument(
+        "--userdir", required=True, type=Path, help="the folder made by freqtrade create-userdir"
+    )
+    init.add_argument(
+        "--exchange",
+        default=DEFAULT_EXCHANGE,
+        help=f"ccxt exchange id (default {DEFAULT_EXCHANGE}, the embedded candles' exchange)",
+    )
+    init.add_argument(
+        "--pair",
+        action="append",
+        metavar="PAIR",
+        help=f"pair to trade, repeatable (default {DEFAULT_PAIR}); BASE/QUOTE:SETTLE for futures",
+    )
+    init.add_argument(
+        "--timeframe", choices=tuple(PROFILES), default="1h", help="candle timeframe (default 1h)"
+    )
+    init.add_argument(
+        "--copy", action="store_true", help="copy the files instead of linking to the package's"
+    )
+    init.add_argument("--force", action="store_true", help="replace files that differ")
+    init.set_defaults(func=cmd_init)
 
     from itb_ext.evaluation.diagram_command import add_diagram_command
 

@@ -78,7 +78,11 @@ class CombineConfig(FrozenModel):
 
 
 class ThresholdParameters(FrozenModel):
-    """Thresholds of ``threshold_rule``; a missing threshold never fires (as in ITB)."""
+    """Thresholds of ``threshold_rule``; a missing threshold never fires (as in ITB).
+
+    :param buy_signal_threshold: buy where the score is at or above it.
+    :param sell_signal_threshold: sell where the score is at or below it.
+    """
 
     buy_signal_threshold: Number | None = None
     sell_signal_threshold: Number | None = None
@@ -130,7 +134,13 @@ class ThresholdRuleConfig(_RuleConfig):
 
 
 class ThresholdParameters2(FrozenModel):
-    """Thresholds of ``threshold_rule2`` (first and second score)."""
+    """Thresholds of ``threshold_rule2`` (first and second score).
+
+    :param buy_signal_threshold: the first score's buy level (at or above).
+    :param buy_signal_threshold_2: the second score's buy level (at or above).
+    :param sell_signal_threshold: the first score's sell level (at or below).
+    :param sell_signal_threshold_2: the second score's sell level (at or below).
+    """
 
     buy_signal_threshold: Number | None = None
     buy_signal_threshold_2: Number | None = None
@@ -143,6 +153,11 @@ class ThresholdRule2Config(_RuleConfig):
 
     ``buy = s1 >= B1 and s2 >= B2``; ``sell = s1 <= S1 and s2 <= S2``. With a ``gate``, ``buy``
     also needs the gate open and ``sell`` also holds wherever the gate is closed.
+
+    :param columns: the two score columns ``[s1, s2]``.
+    :param names: ``[buy_column, sell_column]``.
+    :param parameters: the four thresholds.
+    :param gate: see :class:`_RuleConfig`.
     """
 
     columns: tuple[str, str]

@@ -48,7 +48,11 @@ def _at_least_two(value: tuple[int, ...]) -> tuple[int, ...]:
 
 
 class _WindowsConfig(FrozenModel):
-    """Shared shape: one input column and a list of windows (rows)."""
+    """Shared shape: one input column and a list of windows (rows).
+
+    :param columns: the input column (a string or a one-element list).
+    :param windows: window lengths in rows, one output column each (a number or a list).
+    """
 
     columns: str = "close"
     windows: tuple[int, ...] = Field(min_length=1)
@@ -62,7 +66,11 @@ class _WindowsConfig(FrozenModel):
 
 
 class _CandleWindowsConfig(FrozenModel):
-    """Shared shape: the high, low and close columns and a list of windows (rows)."""
+    """Shared shape: the high, low and close columns and a list of windows (rows).
+
+    :param columns: the high, low and close columns, in that order.
+    :param windows: window lengths in rows, one output column each (a number or a list).
+    """
 
     columns: tuple[str, str, str] = ("high", "low", "close")
     windows: tuple[int, ...] = Field(min_length=1)
@@ -310,6 +318,7 @@ class ZMaxDistanceConfig(_VolatilityUnits):
     high is at or above its close. ``sigma`` comes from the closes.
 
     :param columns: the high and close columns, in that order.
+    :param windows: window lengths in candles, one output column each (a number or a list).
 
     Output ``z_max_distance_<w>``.
     """
