@@ -9,14 +9,19 @@ from pydantic import Field, field_validator
 from itb_ext.config.base import FrozenModel, one_or_many
 
 
-def _offset_problem(freq: str) -> str | None:
-    """Why pandas cannot use ``freq`` as a frequency, or None."""
+def _check_frequency(freq: str, examples: str) -> None:
+    """Fail unless pandas can use ``freq`` as a frequency.
+
+    :param freq: the configured alias.
+    :param examples: valid aliases named in the message, e.g. ``'1h' or '5min'``.
+    :raises ValueError: ``not a pandas frequency such as <examples> (<pandas' reason>)``.
+    """
     try:
         to_offset(freq)
     except (ValueError, TypeError) as exc:
         # pandas names the alias problem on the first line only
-        return str(exc).splitlines()[0]
-    return None
+        reason = str(exc).splitlines()[0]
+        raise ValueError(f"not a pandas frequency such as {examples} ({reason})") from None
 
 
 class DiagramConfig(FrozenModel):
@@ -50,17 +55,13 @@ class DiagramConfig(FrozenModel):
     @field_validator("resampling_freq")
     @classmethod
     def _known_frequency(cls, value: str) -> str:
-        problem = _offset_problem(value)
-        if problem is not None:
-            raise ValueError(f"not a pandas frequency such as '1h' or '5min' ({problem})")
+        _check_frequency(value, "'1h' or '5min'")
         return value
 
     @field_validator("notification_freq")
     @classmethod
     def _fixed_frequency(cls, value: str) -> str:
-        problem = _offset_problem(value)
-        if problem is not None:
-            raise ValueError(f"not a pandas frequency such as '1D' or '12h' ({problem})")
+        _check_frequency(value, "'1D' or '12h'")
         try:
             length = pd.Timedelta(to_offset(value))
         except (ValueError, TypeError):

@@ -33,6 +33,14 @@ def _at_least_one_column(value: tuple[str, ...] | dict[str, str]) -> Any:
     return value
 
 
+def _positive_windows(value: tuple[int, ...]) -> tuple[int, ...]:
+    """Every window is at least one row."""
+    for w in value:
+        if w < 1:
+            raise ValueError(f"window {w} must be a positive number of rows")
+    return value
+
+
 def _list_to_tuple(value: Any) -> Any:
     """A list of names becomes a tuple; a single name (or None) stays as it is."""
     return tuple(value) if isinstance(value, list) else value
@@ -41,6 +49,28 @@ def _list_to_tuple(value: Any) -> Any:
 def _false_is_none(value: Any) -> Any:
     """ITB reads missing parameters as ``False``; accept an explicit ``false`` as "not set"."""
     return None if value is False else value
+
+
+class _FirstColumnConfig(FrozenModel):
+    """Shared shape: ITB's ``columns`` (a name, a list or a dict) of which only the first is read.
+
+    :param columns: the input column; a string, a list or a dict (only the first is used, as ITB).
+    """
+
+    columns: tuple[str, ...] | dict[str, str]
+
+    _normalise_columns = field_validator("columns", mode="before")(_columns_or_mapping)
+    _some_columns = field_validator("columns")(_at_least_one_column)
+
+    @property
+    def column(self) -> str:
+        """The one input column."""
+        if isinstance(self.columns, dict):
+            return next(iter(self.columns.values()))
+        return self.columns[0]
+
+    def input_columns(self) -> tuple[str, ...]:
+        return (self.column,)
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,7 +352,7 @@ ITBSTATS_FUNCTIONS = (
 )
 
 
-class ItbstatsConfig(FrozenModel):
+class ItbstatsConfig(_FirstColumnConfig):
     """``itbstats``: statistics of the last ``w`` values of one column (partial windows).
 
     :param columns: the input column; a string, a list or a dict (only the first is used, as ITB).
@@ -333,14 +363,10 @@ class ItbstatsConfig(FrozenModel):
     :param parameters: relative post-processing plus ``bias``, see :class:`ItbstatsParameters`.
     """
 
-    columns: tuple[str, ...] | dict[str, str]
     functions: tuple[str, ...] = Field(min_length=1)
     windows: tuple[int, ...] = Field(min_length=1)
     names: str | tuple[str, ...] | None = None
     parameters: ItbstatsParameters = ItbstatsParameters()
-
-    _normalise_columns = field_validator("columns", mode="before")(_columns_or_mapping)
-    _some_columns = field_validator("columns")(_at_least_one_column)
 
     _normalise_many = field_validator("functions", "windows", mode="before")(one_or_many)
 
@@ -356,23 +382,7 @@ class ItbstatsConfig(FrozenModel):
                 )
         return value
 
-    @field_validator("windows")
-    @classmethod
-    def _positive_windows(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        for w in value:
-            if w < 1:
-                raise ValueError(f"window {w} must be a positive number of rows")
-        return value
-
-    @property
-    def column(self) -> str:
-        """The one input column."""
-        if isinstance(self.columns, dict):
-            return next(iter(self.columns.values()))
-        return self.columns[0]
-
-    def input_columns(self) -> tuple[str, ...]:
-        return (self.column,)
+    _check_windows = field_validator("windows")(_positive_windows)
 
     def output_columns(self) -> tuple[str, ...]:
         return tuple(f"{self.column}_{f}_{w}" for f in self.functions for w in self.windows)
@@ -424,9 +434,7 @@ class ItblibConfig(FrozenModel):
     @field_validator("windows")
     @classmethod
     def _windows_not_base(cls, value: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
-        for w in value:
-            if w < 1:
-                raise ValueError(f"window {w} must be a positive number of rows")
+        _positive_windows(value)
         base = info.data.get("base_window")
         if base is not None and base in value:
             raise ValueError(f"base_window {base} must not also be one of the windows")
@@ -477,7 +485,7 @@ TSFRESH_STATISTICS: dict[str, str] = {
 }
 
 
-class TsfreshConfig(FrozenModel):
+class TsfreshConfig(_FirstColumnConfig):
     """``tsfresh``: five tsfresh statistics of the last ``w`` values of one column (spec b.4).
 
     Always all of :data:`TSFRESH_STATISTICS` for every window, named ``<column>_<stem>_<w>``, the
@@ -488,36 +496,20 @@ class TsfreshConfig(FrozenModel):
     :param functions: accepted for ITB compatibility and ignored (as ITB).
     """
 
-    columns: tuple[str, ...] | dict[str, str]
     windows: tuple[int, ...] = Field(min_length=1)
     functions: tuple[str, ...] = ()
-
-    _normalise_columns = field_validator("columns", mode="before")(_columns_or_mapping)
-    _some_columns = field_validator("columns")(_at_least_one_column)
 
     _normalise_many = field_validator("windows", "functions", mode="before")(one_or_many)
 
     @field_validator("windows")
     @classmethod
     def _distinct_positive_windows(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        for w in value:
-            if w < 1:
-                raise ValueError(f"window {w} must be a positive number of rows")
+        _positive_windows(value)
         repeated = sorted({w for w in value if value.count(w) > 1})
         if repeated:
             # the same output names twice: ITB would silently keep one of them
             raise ValueError(f"window {repeated[0]} is given more than once")
         return value
-
-    @property
-    def column(self) -> str:
-        """The one input column."""
-        if isinstance(self.columns, dict):
-            return next(iter(self.columns.values()))
-        return self.columns[0]
-
-    def input_columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def window_columns(self, window: int) -> tuple[str, ...]:
         """The five output names of one window, in :data:`TSFRESH_STATISTICS` order."""

@@ -25,9 +25,9 @@ from itb_ext.config.stationary import (
     ZMovingAverageDistanceConfig,
     ZReturnConfig,
 )
-from itb_ext.errors import DataError
 from itb_ext.features.rolling import FloatArray, column_values
 from itb_ext.features.talib import window_statistic
+from itb_ext.pipeline.frames import open_times, require_columns
 
 
 def _lagged(values: FloatArray, k: int) -> FloatArray:
@@ -161,15 +161,8 @@ _WEEK_MINUTES = 7 * _DAY_MINUTES
 
 def generate_cyclic_time(df: pd.DataFrame, cfg: CyclicTimeConfig) -> pd.DataFrame:
     """``hour_of_day_sin/cos`` and ``day_of_week_sin/cos`` of each candle's (UTC) open time."""
-    if cfg.columns not in df.columns:
-        raise DataError(f"cyclic_time: missing input column '{cfg.columns}'")
-    raw = df[cfg.columns]
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        times = pd.DatetimeIndex(pd.to_datetime(raw, utc=True))
-    elif pd.api.types.is_numeric_dtype(raw):
-        times = pd.DatetimeIndex(pd.to_datetime(raw, unit="ms", utc=True))
-    else:
-        raise DataError(f"cyclic_time: column '{cfg.columns}' holds no times")
+    require_columns(df, (cfg.columns,), "cyclic_time")
+    times = open_times(df, cfg.columns, "cyclic_time")
     minute_of_day = (times.hour * 60 + times.minute).to_numpy(dtype=np.float64)
     minute_of_week = times.day_of_week.to_numpy(dtype=np.float64) * _DAY_MINUTES + minute_of_day
     out = {}

@@ -22,3 +22,20 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], generator: str) ->
         plural = "s" if len(missing) > 1 else ""
         names = ", ".join(f"'{c}'" for c in missing)
         raise DataError(f"{generator}: missing input column{plural} {names}")
+
+
+def open_times(df: pd.DataFrame, column: str, generator: str) -> pd.DatetimeIndex:
+    """The times in ``column`` as UTC datetimes.
+
+    :param df: the frame given to the generator (``column`` must be in it).
+    :param column: datetimes (naive ones are taken as UTC) or numbers of milliseconds since the
+        epoch, as ITB's ``timestamp``.
+    :param generator: the generator's name, for the message.
+    :raises DataError: ``<generator>: column '<column>' holds no times``.
+    """
+    raw = df[column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return pd.DatetimeIndex(pd.to_datetime(raw, utc=True))
+    if pd.api.types.is_numeric_dtype(raw):
+        return pd.DatetimeIndex(pd.to_datetime(raw, unit="ms", utc=True))
+    raise DataError(f"{generator}: column '{column}' holds no times")

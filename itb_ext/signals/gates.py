@@ -18,7 +18,7 @@ from itb_ext.config.signals import TrendGateConfig, timeframe_minutes
 from itb_ext.config.stationary import EWM_SPANS_KEPT
 from itb_ext.errors import ConfigError, DataError
 from itb_ext.features.rolling import BoolArray, FloatArray, column_values
-from itb_ext.pipeline.frames import require_columns
+from itb_ext.pipeline.frames import open_times, require_columns
 
 IntArray = npt.NDArray[np.int64]
 
@@ -33,13 +33,7 @@ def _open_times_ns(df: pd.DataFrame, column: str) -> IntArray:
 
     :raises DataError: no times in the column, missing times, or times that do not increase.
     """
-    raw = df[column]
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        times = pd.DatetimeIndex(pd.to_datetime(raw, utc=True))
-    elif pd.api.types.is_numeric_dtype(raw):
-        times = pd.DatetimeIndex(pd.to_datetime(raw, unit="ms", utc=True))
-    else:
-        raise DataError(f"trend_gate: column '{column}' holds no times")
+    times = open_times(df, column, "trend_gate")
     if times.hasnans:
         raise DataError(f"trend_gate: column '{column}' has missing times")
     ns = np.asarray(times.as_unit("ns").asi8, dtype=np.int64)
