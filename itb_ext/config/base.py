@@ -50,6 +50,14 @@ def one_or_many(value: Any) -> Any:
     return (value,)
 
 
+def positive_windows(value: tuple[int, ...]) -> tuple[int, ...]:
+    """Every window is at least one row (a ``mode="after"`` field validator of ``windows``)."""
+    for w in value:
+        if w < 1:
+            raise ValueError(f"window {w} must be a positive number of rows")
+    return value
+
+
 def one_of(value: str, names: Sequence[str]) -> str:
     """``value`` if it is one of ``names``, else pydantic's message for a wrong ``Literal``.
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from itb_ext.config.base import FrozenModel, one_or_many
+from itb_ext.config.base import FrozenModel, one_or_many, positive_windows
 
 # TA-Lib's metadata is a leaf module (it imports nothing of this package); its names stay
 # importable from here.
@@ -30,14 +30,6 @@ def _columns_or_mapping(value: Any) -> Any:
 def _at_least_one_column(value: tuple[str, ...] | dict[str, str]) -> Any:
     if len(value) == 0:
         raise ValueError("at least one input column is needed")
-    return value
-
-
-def _positive_windows(value: tuple[int, ...]) -> tuple[int, ...]:
-    """Every window is at least one row."""
-    for w in value:
-        if w < 1:
-            raise ValueError(f"window {w} must be a positive number of rows")
     return value
 
 
@@ -382,7 +374,7 @@ class ItbstatsConfig(_FirstColumnConfig):
                 )
         return value
 
-    _check_windows = field_validator("windows")(_positive_windows)
+    _check_windows = field_validator("windows")(positive_windows)
 
     def output_columns(self) -> tuple[str, ...]:
         return tuple(f"{self.column}_{f}_{w}" for f in self.functions for w in self.windows)
@@ -434,7 +426,7 @@ class ItblibConfig(FrozenModel):
     @field_validator("windows")
     @classmethod
     def _windows_not_base(cls, value: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
-        _positive_windows(value)
+        positive_windows(value)
         base = info.data.get("base_window")
         if base is not None and base in value:
             raise ValueError(f"base_window {base} must not also be one of the windows")
@@ -503,8 +495,8 @@ class TsfreshConfig(_FirstColumnConfig):
 
     @field_validator("windows")
     @classmethod
-    def _distinct_positive_windows(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        _positive_windows(value)
+    def _distinctpositive_windows(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        positive_windows(value)
         repeated = sorted({w for w in value if value.count(w) > 1})
         if repeated:
             # the same output names twice: ITB would silently keep one of them

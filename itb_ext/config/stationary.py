@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from itb_ext.config.base import FrozenModel, one_or_many
+from itb_ext.config.base import FrozenModel, one_or_many, positive_windows
 
 #: Exponentially weighted statistics keep this many spans of rows: the weights left out,
 #: ``(1 - 2 / (span + 1)) ** (4 span)``, are below 0.04 % of the total for every span, and a
@@ -30,13 +30,6 @@ def _first_column(value: Any) -> Any:
         if len(value) != 1:
             raise ValueError("exactly one input column is expected")
         return value[0]
-    return value
-
-
-def _positive(value: tuple[int, ...]) -> tuple[int, ...]:
-    for w in value:
-        if w < 1:
-            raise ValueError(f"window {w} must be a positive number of rows")
     return value
 
 
@@ -59,7 +52,7 @@ class _WindowsConfig(FrozenModel):
 
     _column = field_validator("columns", mode="before")(_first_column)
     _many = field_validator("windows", mode="before")(one_or_many)
-    _positive_windows = field_validator("windows")(_positive)
+    _positive_windows = field_validator("windows")(positive_windows)
 
     def input_columns(self) -> tuple[str, ...]:
         return (self.columns,)
@@ -76,7 +69,7 @@ class _CandleWindowsConfig(FrozenModel):
     windows: tuple[int, ...] = Field(min_length=1)
 
     _many = field_validator("windows", mode="before")(one_or_many)
-    _positive_windows = field_validator("windows")(_positive)
+    _positive_windows = field_validator("windows")(positive_windows)
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -327,7 +320,7 @@ class ZMaxDistanceConfig(_VolatilityUnits):
     windows: tuple[int, ...] = Field(min_length=1)
 
     _many = field_validator("windows", mode="before")(one_or_many)
-    _positive_windows = field_validator("windows")(_positive)
+    _positive_windows = field_validator("windows")(positive_windows)
 
     @field_validator("columns", mode="before")
     @classmethod
