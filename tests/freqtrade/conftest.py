@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 USER_DATA = ROOT / "user_data"
 CANDLES = USER_DATA / "data" / "bitfinex"
@@ -93,8 +91,3 @@ def latest_backtest(results: Path) -> dict[str, Any]:
     with zipfile.ZipFile(archive) as bundle:
         stats: dict[str, Any] = json.loads(bundle.read(f"{Path(archive).stem}.json"))
     return stats
-
-
-@pytest.fixture(scope="session")
-def freqtrade_installed() -> None:
-    pytest.importorskip("freqtrade")

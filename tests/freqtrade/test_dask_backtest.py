@@ -35,7 +35,6 @@ def backtest(folder: Path, compute: dict) -> tuple[pd.DataFrame, str]:
     return frame.reset_index(drop=True), run.log
 
 
-@pytest.mark.slow
 def test_backtest_trained_on_a_dask_cluster_predicts_as_local_training(tmp_path: Path) -> None:
     distributed = pytest.importorskip("dask.distributed")
     local, _ = backtest(tmp_path / "local", {})

@@ -43,8 +43,6 @@ SMALL = {
     },
 }
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def backtest(tmp_path_factory: pytest.TempPathFactory, freqtrade_installed: None) -> Run:
