@@ -11,6 +11,7 @@ Every test belongs to one tier, given by a marker set here from where it lives:
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,18 @@ def tier_of(item: pytest.Item) -> str:
     ):
         return "e2e"
     return "core"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Child processes see no terminal width unless a test sets one.
+
+    FreqTrade's console wraps log lines at ``COLUMNS``, and a pytest process exports
+    ``COLUMNS=80`` to what it starts, pytest-xdist's workers included; without the variable
+    FreqTrade writes one line per message, as a serial run shows it. A test that reads a table
+    FreqTrade prints sets its own width.
+    """
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -28,7 +28,7 @@ from tests.freqtrade.conftest import (
     write_config,
 )
 
-BACKTESTED = "20190101-20190201"
+BACKTESTED = "20190101-20190131"  # one 30-day window: one training
 SAMPLE = json.loads((USER_DATA / "itb-sample-1h.json").read_text())["itb"]
 USER, PASSWORD = "trader", "chart-password"
 
