@@ -45,7 +45,8 @@ TIER_ORDER = ("live", "e2e", "core")
 def tier_of(item: pytest.Item) -> str:
     """The tier of one collected test: ``live``, ``e2e`` or ``core``."""
     path = Path(item.path)
-    if path.name in LIVE_MODULES or f"{path.name}::{item.name}" in LIVE_TESTS:
+    name = getattr(item, "originalname", item.name)  # without the parameters
+    if path.name in LIVE_MODULES or f"{path.name}::{name}" in LIVE_TESTS:
         return "live"
     if path.is_relative_to(E2E_FOLDER) or "freqtrade_installed" in getattr(
         item, "fixturenames", ()
