@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo compare test lint bench docs clean
+.PHONY: install demo compare test test-fast lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,17 @@ demo: $(STAMP)
 compare: $(STAMP)
 	$(PY) -m itb_ext.demo.compare
 
+# Two workers, each running whole modules (module fixtures are shared FreqTrade runs), in the
+# order tests/conftest.py gives them: replay bots and backtests first, the core tier last.
+PARALLEL := -n 2 --dist loadscope --no-loadscope-reorder
+
+# The whole suite, as CI runs it.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
+
+# The core tier only: in-process tests, for the inner loop.
+test-fast: $(STAMP)
+	$(PY) -m pytest $(PARALLEL) -m "not e2e and not live"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

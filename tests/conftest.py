@@ -1,7 +1,17 @@
-"""Shared fixtures: the ITB parity fixtures and the embedded real candles."""
+"""Shared fixtures (the ITB parity fixtures, the embedded real candles) and the test tiers.
+
+Every test belongs to one tier, given by a marker set here from where it lives:
+
+* ``e2e``: FreqTrade runs for real (CLI backtests, hyperopt, bias analyses, the webserver):
+  everything under tests/freqtrade/, and any other test that requests ``freqtrade_installed``;
+* ``live``: ``freqtrade trade`` bots against the replay exchange of tests/support, which wait
+  for candles in real seconds;
+* core: the rest, in-process and fast (``make test-fast``: ``-m "not e2e and not live"``).
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +22,73 @@ ROOT = Path(__file__).resolve().parents[1]
 ITBREF_DIR = ROOT / "tests" / "data" / "itbref"
 CANDLES_DIR = ROOT / "user_data" / "data" / "bitfinex"
 ITBREF_DATASETS = ("synthetic_1h_3000", "bitfinex_btcusd_1h_2018")
+
+E2E_FOLDER = ROOT / "tests" / "freqtrade"
+#: Modules of tests/freqtrade whose tests drive bots on the replay exchange (or its harness).
+LIVE_MODULES = frozenset(
+    {
+        "test_itb_live.py",
+        "test_kill_switch_live.py",
+        "test_model_health_live.py",
+        "test_producer_consumer.py",
+        "test_replay_harness.py",
+    }
+)
+#: Replay-exchange bots in modules whose other tests are backtests.
+LIVE_TESTS = frozenset(
+    {"test_twap.py::test_live_bot_places_and_fills_the_child_orders_on_the_replay_exchange"}
+)
+#: Order of the tiers in a run: the long ones first, so that parallel workers end together.
+TIER_ORDER = ("live", "e2e", "core")
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The tier of one collected test: ``live``, ``e2e`` or ``core``."""
+    path = Path(item.path)
+    name = getattr(item, "originalname", item.name)  # without the parameters
+    if path.name in LIVE_MODULES or f"{path.name}::{name}" in LIVE_TESTS:
+        return "live"
+    if path.is_relative_to(E2E_FOLDER) or "freqtrade_installed" in getattr(
+        item, "fixturenames", ()
+    ):
+        return "e2e"
+    return "core"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Child processes see no terminal width unless a test sets one.
+
+    FreqTrade's console wraps log lines at ``COLUMNS``, and a pytest process exports
+    ``COLUMNS=80`` to what it starts, pytest-xdist's workers included; without the variable
+    FreqTrade writes one line per message, as a serial run shows it. A test that reads a table
+    FreqTrade prints sets its own width.
+    """
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier and run whole modules in the tiers' order.
+
+    A module keeps its own test order (module fixtures are shared by tests that run in turn);
+    it sorts by its longest tier, so that with ``-n 2 --dist loadscope --no-loadscope-reorder``
+    the minutes-long modules start first and the short core modules fill the gaps at the end.
+    """
+    tiers = {item.nodeid: tier_of(item) for item in items}
+    module_rank: dict[Path, int] = {}
+    for item in items:
+        rank = TIER_ORDER.index(tiers[item.nodeid])
+        module_rank[item.path] = min(rank, module_rank.get(item.path, rank))
+    for item in items:
+        if tiers[item.nodeid] != "core":
+            item.add_marker(tiers[item.nodeid])
+    items.sort(key=lambda item: module_rank[item.path])
+
+
+@pytest.fixture(scope="session")
+def freqtrade_installed() -> None:
+    """Skip without FreqTrade. A test that runs FreqTrade requests it, which puts it in e2e."""
+    pytest.importorskip("freqtrade")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,8 @@ from itb_ext.features.rolling import (
 from itb_ext.pipeline.frames import require_columns
 
 GENERATOR = "itblib"
+#: The inputs ``use_differences`` turns into percent changes.
+DIFFERENCED = ("close", "volume", "trades")
 
 
 def _relative(feature: FloatArray, base: FloatArray) -> FloatArray:
@@ -51,48 +55,59 @@ def generate_itblib(df: pd.DataFrame, cfg: ItblibConfig) -> pd.DataFrame:
     """
     require_columns(df, cfg.input_columns(), GENERATOR)
     raw = {c: column_values(df, c, GENERATOR) for c in cfg.input_columns()}
-    series = dict(raw)
-    if cfg.use_differences:
-        for c in ("close", "volume", "trades"):
-            if c in series:
-                series[c] = percent_change(series[c])
-
-    base = cfg.base_window
+    series = _differenced(raw) if cfg.use_differences else raw
     columns: dict[str, FloatArray] = {}
-
-    def relative_family(stem: str, values: FloatArray, kind: str) -> None:
-        aggregate = rolling_nanstd if kind == "std" else rolling_nanmean
-        base_values = aggregate(values, base)
-        for w in cfg.windows:
-            columns[f"{stem}_{w}"] = _relative(aggregate(values, w), base_values)
-
     for function in cfg.selected_functions():
         stem = ITBLIB_FUNCTIONS[function][0]
-        if function == "close_WMA":
-            base_values = _weighted_mean(series["close"], series["volume"], base)
-            for w in cfg.windows:
-                wma = _weighted_mean(series["close"], series["volume"], w)
-                columns[f"{stem}_{w}"] = _relative(wma, base_values)
-        elif function == "close_STD":
-            relative_family(stem, series["close"], "std")
-        elif function == "volume_SMA":
-            relative_family(stem, series["volume"], "mean")
-        elif function == "span_SMA":
-            relative_family(stem, raw["high"] - raw["low"], "mean")
-        elif function == "trades_SMA":
-            relative_family(stem, series["trades"], "mean")
-        elif function == "tb_base_SMA":
-            # spec b.3: taker-buy share of the (raw) volume
-            with np.errstate(divide="ignore", invalid="ignore"):
-                share = raw["tb_base_av"] / raw["volume"]
-            relative_family(stem, share, "mean")
-        elif function == "close_AREA":
-            for w in cfg.windows:
-                columns[f"{stem}_{w}"] = rolling_area(series["close"], w)
-        else:  # close_SLOPE, volume_SLOPE
-            source = series["close" if function == "close_SLOPE" else "volume"]
-            for w in cfg.windows:
-                # ITB fits a line through the finite points of the window (pandas has turned
-                # ±inf into NaN); one point has no slope, so zero-volume runs give NaN, as ITB
-                columns[f"{stem}_{w}"] = rolling_slope(source, w, few_points=np.nan)
+        values = _function_values(function, series, raw, cfg)
+        for window, column in zip(cfg.windows, values, strict=True):
+            columns[f"{stem}_{window}"] = column
     return pd.DataFrame(columns, index=df.index, dtype=np.float64)
+
+
+def _differenced(raw: dict[str, FloatArray]) -> dict[str, FloatArray]:
+    """The inputs with close, volume and trades as percent changes; the others as they are."""
+    return {c: percent_change(v) if c in DIFFERENCED else v for c, v in raw.items()}
+
+
+def _relative_to_base(
+    values: FloatArray, aggregate: Callable[[FloatArray, int], FloatArray], cfg: ItblibConfig
+) -> list[FloatArray]:
+    """``aggregate`` over each window relative to the same aggregate over the base window."""
+    base = aggregate(values, cfg.base_window)
+    return [_relative(aggregate(values, w), base) for w in cfg.windows]
+
+
+def _taker_buy_share(raw: dict[str, FloatArray]) -> FloatArray:
+    """spec b.3: the taker-buy share of the (raw, never differenced) volume."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return raw["tb_base_av"] / raw["volume"]
+
+
+def _function_values(
+    function: str, series: dict[str, FloatArray], raw: dict[str, FloatArray], cfg: ItblibConfig
+) -> list[FloatArray]:
+    """One ``itblib`` function's values, one array per window of ``cfg.windows``.
+
+    :param series: the inputs after ``use_differences``; :param raw: the inputs as given.
+    """
+    if function == "close_WMA":
+        close, volume = series["close"], series["volume"]
+        base = _weighted_mean(close, volume, cfg.base_window)
+        return [_relative(_weighted_mean(close, volume, w), base) for w in cfg.windows]
+    if function == "close_STD":
+        return _relative_to_base(series["close"], rolling_nanstd, cfg)
+    if function == "volume_SMA":
+        return _relative_to_base(series["volume"], rolling_nanmean, cfg)
+    if function == "span_SMA":
+        return _relative_to_base(raw["high"] - raw["low"], rolling_nanmean, cfg)
+    if function == "trades_SMA":
+        return _relative_to_base(series["trades"], rolling_nanmean, cfg)
+    if function == "tb_base_SMA":
+        return _relative_to_base(_taker_buy_share(raw), rolling_nanmean, cfg)
+    if function == "close_AREA":
+        return [rolling_area(series["close"], w) for w in cfg.windows]
+    # close_SLOPE, volume_SLOPE: ITB fits a line through the finite points of the window (pandas
+    # has turned ±inf into NaN); one point has no slope, so zero-volume runs give NaN, as ITB
+    source = series["close" if function == "close_SLOPE" else "volume"]
+    return [rolling_slope(source, w, few_points=np.nan) for w in cfg.windows]

@@ -61,7 +61,7 @@ def _flags(values: npt.ArrayLike, name: str, n: int) -> np.ndarray:
     return arr
 
 
-def simulate_with_risk(
+def simulate_with_risk(  # one candle loop in FreqTrade's order: entry, exit, stop  # noqa: C901
     candles: pd.DataFrame,
     buy: npt.ArrayLike,
     sell: npt.ArrayLike,

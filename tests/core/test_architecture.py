@@ -44,7 +44,7 @@ def import_alone(module: str) -> tuple[str, str]:
     return module, " ".join(last)
 
 
-@pytest.mark.slow  # one interpreter per module: about a minute on 2 cores
+# one interpreter per module, two at a time
 def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     modules = all_modules()
     assert {"itb_ext.config.models", "itb_ext.algorithms.registry", "itb_ext.simulate.grid"} <= set(

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from itb_ext.cli import main
 
 SIGNALS_ONLY = {
     "signal_sets": [
@@ -29,14 +33,43 @@ SIGNALS_ONLY = {
 }
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "itb_ext.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
+@dataclass(frozen=True)
+class CliRun:
+    """What one ``itb-ext`` call ended with: its exit status and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Cli = Callable[..., CliRun]
+
+
+def exit_status(code: object) -> int:
+    """The process exit status ``SystemExit(code)`` stands for (``None`` is success)."""
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """``itb-ext <args>`` in this process: :func:`itb_ext.cli.main` and what it printed.
+
+    argparse ends ``--help``, ``--version`` and usage errors with ``SystemExit``; its code is the
+    exit status the installed command would return.
+    """
+
+    def run(*args: str | Path) -> CliRun:
+        capsys.readouterr()  # only this call's output
+        try:
+            status = main([str(a) for a in args])
+        except SystemExit as stop:
+            status = exit_status(stop.code)
+        out, err = capsys.readouterr()
+        return CliRun(status, out, err)
+
+    return run
 
 
 @pytest.fixture
@@ -65,7 +98,9 @@ def write_config(tmp_path: Path, doc: dict) -> Path:
     return path
 
 
-def test_compute_writes_inputs_and_signals(tmp_path: Path, scored_candles: Path) -> None:
+def test_compute_writes_inputs_and_signals(
+    run_cli: Cli, tmp_path: Path, scored_candles: Path
+) -> None:
     out = tmp_path / "out.parquet"
     result = run_cli(
         "compute",
@@ -111,7 +146,7 @@ def test_compute_writes_inputs_and_signals(tmp_path: Path, scored_candles: Path)
     ],
 )
 def test_compute_bad_data_exits_2_with_one_line_and_no_output(
-    tmp_path: Path, scored_candles: Path, mutate, message: str
+    run_cli: Cli, tmp_path: Path, scored_candles: Path, mutate, message: str
 ) -> None:
     bad = tmp_path / "bad.parquet"
     mutate(pd.read_feather(scored_candles)).reset_index(drop=True).to_parquet(bad)
@@ -171,7 +206,7 @@ def test_compute_bad_data_exits_2_with_one_line_and_no_output(
     ],
 )
 def test_compute_bad_config_exits_2_naming_entry_and_key(
-    tmp_path: Path, scored_candles: Path, doc: dict, message: str
+    run_cli: Cli, tmp_path: Path, scored_candles: Path, doc: dict, message: str
 ) -> None:
     out = tmp_path / "out.parquet"
     result = run_cli(
@@ -183,7 +218,7 @@ def test_compute_bad_config_exits_2_naming_entry_and_key(
     assert not out.exists()
 
 
-def test_missing_files_are_named(tmp_path: Path, scored_candles: Path) -> None:
+def test_missing_files_are_named(run_cli: Cli, tmp_path: Path, scored_candles: Path) -> None:
     result = run_cli(
         "compute",
         "--config",
@@ -208,7 +243,9 @@ def test_missing_files_are_named(tmp_path: Path, scored_candles: Path) -> None:
     assert "none.feather: file not found" in result.stderr
 
 
-def test_unknown_output_type_and_usage_errors_exit_2(tmp_path: Path, scored_candles: Path) -> None:
+def test_unknown_output_type_and_usage_errors_exit_2(
+    run_cli: Cli, tmp_path: Path, scored_candles: Path
+) -> None:
     cfg = write_config(tmp_path, SIGNALS_ONLY)
     result = run_cli(
         "compute", "--config", cfg, "--data", scored_candles, "--out", tmp_path / "o.xls"
@@ -233,7 +270,7 @@ def test_unknown_output_type_and_usage_errors_exit_2(tmp_path: Path, scored_cand
 
 
 @pytest.mark.parametrize("command", [[], ["compute"], ["simulate"], ["freqtrade"]])
-def test_every_command_has_help(command: list[str]) -> None:
+def test_every_command_has_help(run_cli: Cli, command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.returncode == 0
     assert "usage" in result.stdout.lower()
@@ -250,7 +287,9 @@ SIMULATE = {
 }
 
 
-def test_simulate_ranks_the_threshold_grid(tmp_path: Path, scored_candles: Path) -> None:
+def test_simulate_ranks_the_threshold_grid(
+    run_cli: Cli, tmp_path: Path, scored_candles: Path
+) -> None:
     out = tmp_path / "ranked.csv"
     result = run_cli(
         "simulate",
@@ -277,7 +316,7 @@ def test_simulate_ranks_the_threshold_grid(tmp_path: Path, scored_candles: Path)
 
 @pytest.mark.parametrize("suffix", [".json", ".md"])
 def test_simulate_writes_json_and_markdown(
-    tmp_path: Path, scored_candles: Path, suffix: str
+    run_cli: Cli, tmp_path: Path, scored_candles: Path, suffix: str
 ) -> None:
     out = tmp_path / f"ranked{suffix}"
     result = run_cli(
@@ -302,7 +341,7 @@ def test_simulate_writes_json_and_markdown(
 
 
 def test_simulate_rejects_a_grid_expression_it_cannot_parse(
-    tmp_path: Path, scored_candles: Path
+    run_cli: Cli, tmp_path: Path, scored_candles: Path
 ) -> None:
     doc = json.loads(json.dumps(SIMULATE))
     doc["simulate_model"]["grid"]["buy_signal_threshold"] = "__import__('os').system('true')"
@@ -322,7 +361,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_compute_uses_the_itb_section_of_a_freqtrade_config(
-    tmp_path: Path, scored_candles: Path
+    run_cli: Cli, tmp_path: Path, scored_candles: Path
 ) -> None:
     (tmp_path / "pipeline.json").write_text(json.dumps({"itb": SIGNALS_ONLY}))
     config = tmp_path / "config.json"
@@ -338,7 +377,7 @@ def test_compute_uses_the_itb_section_of_a_freqtrade_config(
 
 
 def test_compute_on_the_shipped_freqtrade_config_computes_its_features_and_labels(
-    tmp_path: Path,
+    run_cli: Cli, tmp_path: Path
 ) -> None:
     candles = pd.read_feather(REPO / "user_data/data/bitfinex/BTC_USD-1h.feather").iloc[:400]
     data = tmp_path / "btc.feather"
@@ -361,7 +400,7 @@ def test_compute_on_the_shipped_freqtrade_config_computes_its_features_and_label
 
 
 def test_compute_refuses_a_config_with_nothing_to_compute(
-    tmp_path: Path, scored_candles: Path
+    run_cli: Cli, tmp_path: Path, scored_candles: Path
 ) -> None:
     out = tmp_path / "out.parquet"
     for name, doc in (
@@ -376,7 +415,9 @@ def test_compute_refuses_a_config_with_nothing_to_compute(
         assert not out.exists()
 
 
-def test_compute_refuses_an_empty_candle_file(tmp_path: Path, scored_candles: Path) -> None:
+def test_compute_refuses_an_empty_candle_file(
+    run_cli: Cli, tmp_path: Path, scored_candles: Path
+) -> None:
     empty = tmp_path / "empty.feather"
     pd.read_feather(scored_candles).iloc[:0].reset_index(drop=True).to_feather(empty)
     out = tmp_path / "out.parquet"
@@ -388,7 +429,7 @@ def test_compute_refuses_an_empty_candle_file(tmp_path: Path, scored_candles: Pa
     assert not out.exists()
 
 
-def test_version_and_usage_without_a_command() -> None:
+def test_version_and_usage_without_a_command(run_cli: Cli) -> None:
     from itb_ext import __version__
 
     result = run_cli("--version")
@@ -401,19 +442,8 @@ def test_version_and_usage_without_a_command() -> None:
         assert command in result.stderr
 
 
-def test_freqtrade_help_explains_offline_mode() -> None:
-    result = run_cli("freqtrade", "--help")
-    assert result.returncode == 0
-    head, _, rest = result.stdout.partition("usage: freqtrade")
-    assert "Offline mode" in head and "download-data" in head and "--no-trades" in head
-    assert "ITB_EXT_MARKETS_DIR" in head
-    assert rest, "FreqTrade's own help follows"
-    result = run_cli("freqtrade")
-    assert result.returncode == 2 and "Offline mode" in result.stdout
-
-
 def test_simulate_markdown_is_rounded_and_says_how_to_read_it(
-    tmp_path: Path, scored_candles: Path
+    run_cli: Cli, tmp_path: Path, scored_candles: Path
 ) -> None:
     doc = json.loads(json.dumps(SIMULATE))
     doc["simulate_model"]["fee"] = 0.001
@@ -446,3 +476,44 @@ def test_simulate_markdown_is_rounded_and_says_how_to_read_it(
             decimals = value.strip().partition(".")[2]
             assert len(decimals) <= 6, row
     assert "ranked by `%profit/M`" in result.stdout
+
+
+# ---- the installed command: what only a process of its own shows -------------------------------
+
+
+def installed(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the ``itb-ext`` console script installed beside this interpreter."""
+    script = Path(sys.executable).with_name("itb-ext")
+    assert script.is_file(), f"{script} missing: install the project (pip install -e .)"
+    return subprocess.run(
+        [str(script), *map(str, args)], capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+def test_the_installed_command_reports_bad_data_in_one_line_without_a_traceback(
+    tmp_path: Path, scored_candles: Path
+) -> None:
+    bad = tmp_path / "bad.parquet"
+    pd.read_feather(scored_candles).drop(columns="volume").to_parquet(bad)
+    out = tmp_path / "out.parquet"
+    config = write_config(tmp_path, SIGNALS_ONLY)
+    result = installed("compute", "--config", config, "--data", bad, "--out", out, "--quiet")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.startswith("itb-ext: error: ") and "missing column 'volume'" in result.stderr
+    )
+    assert not out.exists()
+
+
+def test_freqtrade_help_explains_offline_mode() -> None:
+    # FreqTrade's own parser prints the rest and sets up its logging for the whole process
+    result = installed("freqtrade", "--help")
+    assert result.returncode == 0
+    head, _, rest = result.stdout.partition("usage: freqtrade")
+    assert "Offline mode" in head and "download-data" in head and "--no-trades" in head
+    assert "ITB_EXT_MARKETS_DIR" in head
+    assert rest, "FreqTrade's own help follows"
+    result = installed("freqtrade")
+    assert result.returncode == 2 and "Offline mode" in result.stdout

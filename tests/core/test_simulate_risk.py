@@ -122,7 +122,6 @@ def test_risk_columns_for_each_ranked_threshold_pair() -> None:
     assert out["risk_return_%"].tolist() == pytest.approx([expected, 0.0])
 
 
-@pytest.mark.slow
 def test_cli_simulate_adds_the_risk_columns(tmp_path: Path) -> None:
     config_text = (ROOT / "examples" / "itb-sample-1h.jsonc").read_text()
     signals = tmp_path / "signals.parquet"

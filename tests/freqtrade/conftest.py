@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import fcntl
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +99,72 @@ def latest_backtest(results: Path) -> dict[str, Any]:
     return read_backtest_stats(results)
 
 
-@pytest.fixture(scope="session")
-def freqtrade_installed() -> None:
-    pytest.importorskip("freqtrade")
+# ---- runs shared by the modules of a test session ---------------------------------------------
+
+#: FreqAI identifier of a shared run; each copy renames it to the identifier its caller asked for.
+SHARED_IDENTIFIER = "itb-shared"
+RUN_RECORD = "run.json"
+
+
+def session_folder(factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test session that every pytest-xdist worker sees.
+
+    Each worker's base folder lies inside the session's; a serial run has only its own.
+    """
+    base = factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
+def shared_run(factory: pytest.TempPathFactory, key: str, make: Callable[[Path], Run]) -> Run:
+    """``make(folder)`` once per test session, by whichever worker asks first.
+
+    The others wait for it (a lock file) and then read the same folder; nobody may change it.
+    A run that raised is made again by the next caller.
+    """
+    root = session_folder(factory) / "shared-runs"
+    root.mkdir(exist_ok=True)
+    folder = root / key
+    record = folder / RUN_RECORD
+    with (root / f"{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            run = make(folder)
+            fields = dataclasses.asdict(run)
+            fields["userdir"] = str(run.userdir.relative_to(folder))
+            record.write_text(json.dumps(fields))
+    fields = json.loads(record.read_text())
+    return Run(**{**fields, "userdir": folder / fields["userdir"]})
+
+
+def shared_backtest(
+    factory: pytest.TempPathFactory, settings: dict[str, Any], timerange: str, *extra: str
+) -> Run:
+    """A private copy of ``backtesting`` run with ``settings`` (see :func:`write_config`).
+
+    Modules that ask for the same settings, timerange and arguments share one FreqTrade run per
+    test session; the FreqAI identifier is not part of that: each copy is the caller's own
+    folder, with its config and model folder under ``settings['freqai']['identifier']``, to
+    change (run again, plant values) without touching another module's.
+    """
+    identifier = settings["freqai"]["identifier"]
+    same = copy.deepcopy(settings)
+    same["freqai"]["identifier"] = SHARED_IDENTIFIER
+    text = json.dumps([same, timerange, extra], sort_keys=True)
+    key = "backtest-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def backtest(folder: Path) -> Run:
+        config = write_config(folder, **same)
+        return run_offline(
+            "backtesting", config, make_userdir(folder), "--timerange", timerange, *extra
+        )
+
+    shared = shared_run(factory, key, backtest)
+    mine = factory.mktemp(identifier)
+    shutil.copytree(shared.userdir, mine / "user_data")
+    models = mine / "user_data" / "models"
+    if (models / SHARED_IDENTIFIER).exists():  # not after a run that failed before training
+        (models / SHARED_IDENTIFIER).rename(models / identifier)
+    write_config(mine, **settings)
+    return dataclasses.replace(shared, userdir=mine / "user_data")

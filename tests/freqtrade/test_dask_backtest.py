@@ -34,7 +34,6 @@ def backtest(folder: Path, compute: dict) -> tuple[pd.DataFrame, str]:
     return read_window_predictions(userdir / "models" / "itb-dask", "BTC/USD"), run.log
 
 
-@pytest.mark.slow
 def test_backtest_trained_on_a_dask_cluster_predicts_as_local_training(tmp_path: Path) -> None:
     distributed = pytest.importorskip("dask.distributed")
     local, _ = backtest(tmp_path / "local", {})

@@ -1,7 +1,8 @@
 """ITBStrategy with the ITBClassifier FreqAI model, driven through FreqTrade's CLI offline.
 
 One small walk-forward set-up is shared: BTC/USD 1h, models trained on 60 days and retrained
-every 30 days, two months backtested (two trainings).
+every 30 days, two months backtested (two trainings). Its backtest is the one of test_report.py:
+one FreqTrade run per test session serves both modules.
 """
 
 from __future__ import annotations
@@ -15,13 +16,25 @@ import pandas as pd
 import pytest
 
 from itb_ext.evaluation.stored import read_window_predictions
-from tests.freqtrade.conftest import Run, latest_backtest, make_userdir, run_offline, write_config
+from tests.freqtrade.conftest import (
+    Run,
+    latest_backtest,
+    make_userdir,
+    run_offline,
+    shared_backtest,
+    write_config,
+)
 
 TIMERANGE = "20190101-20190301"
 SMALL = {
     "exchange": {"pair_whitelist": ["BTC/USD"]},
     "max_open_trades": 1,
-    "freqai": {"identifier": "itb-test", "train_period_days": 60, "backtest_period_days": 30},
+    "freqai": {
+        "identifier": "itb-test",
+        "train_period_days": 60,
+        "backtest_period_days": 30,
+        "save_backtest_models": True,
+    },
 }
 SCORES = ["high_30_svc", "high_30_lc", "high_30_gb", "low_30_svc", "low_30_lc", "low_30_gb"]
 
@@ -36,12 +49,7 @@ def predictions(userdir: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def backtest(tmp_path_factory: pytest.TempPathFactory, freqtrade_installed: None) -> Run:
-    folder = tmp_path_factory.mktemp("backtest")
-    userdir = make_userdir(folder)
-    config = write_config(folder, **SMALL)
-    return run_offline(
-        "backtesting", config, userdir, "--timerange", TIMERANGE, "--export", "trades"
-    )
+    return shared_backtest(tmp_path_factory, SMALL, TIMERANGE, "--export", "trades")
 
 
 def test_walk_forward_backtest_trains_predicts_itb_scores_and_trades(backtest: Run) -> None:
@@ -198,8 +206,9 @@ def test_freqai_expansion_multiplies_the_itb_features(tmp_path: Path) -> None:
         },
     }
     config = write_config(tmp_path, **expanded)
+    # January: one training window of 30 days
     run = run_offline(
-        "backtesting", config, userdir, "--timerange", "20190101-20190201", "--export", "trades"
+        "backtesting", config, userdir, "--timerange", "20190101-20190131", "--export", "trades"
     )
     assert run.returncode == 0, run.output[-3000:]
     # 16 ITB features x 2 timeframes x (the candle + 1 shifted candle)

@@ -39,7 +39,6 @@ from tests.freqtrade.itb_live_helpers import (
 from tests.support.bot import ReplaySession, replay_session
 
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
-slow = pytest.mark.slow
 
 ITB_MESSAGE = re.compile(r"(?P<symbol>₿) (?P<price>[\d,.]+) Indicator: (?P<score>[+-]\d+\.\d\d)")
 
@@ -125,7 +124,6 @@ def itb_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplaySession]
         yield session
 
 
-@slow
 def test_itb_bot_trains_at_startup_and_predicts_every_new_candle(itb_bot: ReplaySession) -> None:
     session, bot, exchange = itb_bot, itb_bot.bot, itb_bot.exchange
     log = bot.log_text()
@@ -157,7 +155,6 @@ def test_itb_bot_trains_at_startup_and_predicts_every_new_candle(itb_bot: Replay
     print(f"predicted {len(frame)} new candles, scores {frame['trade_score'].round(3).tolist()}")
 
 
-@slow
 def test_pair_candles_has_the_plot_config_columns(itb_bot: ReplaySession) -> None:
     plot = itb_bot.bot.api("/api/v1/plot_config")
     named = {
@@ -180,7 +177,6 @@ def test_pair_candles_has_the_plot_config_columns(itb_bot: ReplaySession) -> Non
         )
 
 
-@slow
 def test_score_messages_follow_the_band_of_each_candle(itb_bot: ReplaySession) -> None:
     from itb_ext.strategy.notifications import find_band, format_price, next_notification
 
@@ -266,7 +262,6 @@ def trades_match_signals(session: ReplaySession) -> tuple[int, int]:
     return entries, exits
 
 
-@slow
 def test_dry_run_trades_open_and_close_on_the_strategys_signals(itb_bot: ReplaySession) -> None:
     session, bot = itb_bot, itb_bot.bot
     bot.wait_for(
@@ -293,7 +288,6 @@ def recover(session: ReplaySession, what: str) -> float:
     return time.monotonic() - consumed
 
 
-@slow
 def test_itb_bot_survives_exchange_faults_and_analyses_again(itb_bot: ReplaySession) -> None:
     session, bot, exchange = itb_bot, itb_bot.bot, itb_bot.exchange
     timings = {}
@@ -345,7 +339,6 @@ def test_itb_bot_survives_exchange_faults_and_analyses_again(itb_bot: ReplaySess
     print("fault recovery (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
 
 
-@slow
 def test_kill_9_restart_keeps_trades_and_reuses_the_model(itb_bot: ReplaySession) -> None:
     session, bot, exchange = itb_bot, itb_bot.bot, itb_bot.exchange
     bot.wait_for(lambda: bot.trades(), 150, what="a trade to carry over the restart")
@@ -399,7 +392,6 @@ def test_kill_9_restart_keeps_trades_and_reuses_the_model(itb_bot: ReplaySession
 # ---------------------------------------------------------------------------- live
 
 
-@slow
 def test_live_itb_bot_places_each_order_once_across_a_kill_9(tmp_path: Path) -> None:
     with replay_session(
         tmp_path, START, mode="live", balances={"USDT": 1000}, **itb_options(tmp_path)

@@ -22,7 +22,6 @@ import pytest
 from tests.support.bot import ROOT, ReplaySession, replay_session
 
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
-slow = pytest.mark.slow
 
 START = datetime(2019, 5, 1, 15, 0, tzinfo=UTC)
 SCRIPTED = '''
@@ -126,7 +125,6 @@ def assert_flat(session: ReplaySession) -> None:
     assert balances["USDT"][1] == 0  # nothing locked in orders
 
 
-@slow
 def test_stopentry_then_forceexit_all_flattens_and_no_entry_follows_until_start(
     tmp_path: Path,
 ) -> None:
@@ -158,7 +156,6 @@ def test_stopentry_then_forceexit_all_flattens_and_no_entry_follows_until_start(
         print(f"kill switch by hand: flat, {len(cancelled)} order(s) cancelled, entries resumed")
 
 
-@slow
 def test_automatic_kill_switch_flattens_announces_and_survives_a_restart(tmp_path: Path) -> None:
     # A 300 USDT position pays 0.6 USDT of fees in and out: 0.06 % of the wallet, beyond 0.03 %.
     risk = {"kill_switch": {"max_daily_loss": 0.0003, "max_drawdown": 0.5}}

@@ -31,7 +31,6 @@ from tests.freqtrade.itb_live_helpers import (
 from tests.support.bot import ROOT, replay_session
 
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
-slow = pytest.mark.slow
 
 SHUFFLED = '''
 import numpy as np
@@ -119,7 +118,6 @@ def expected_auc(frame: pd.DataFrame, labels: pd.DataFrame, model: str, row: int
     return float(roc_auc_score(t[known] > 0.5, s[known]))
 
 
-@slow
 def test_a_useless_model_pauses_entries_and_telegram_is_told(tmp_path: Path) -> None:
     from itb_ext.strategy.setup import ITBSetup
 

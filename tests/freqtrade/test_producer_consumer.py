@@ -133,7 +133,6 @@ def check_consumer_trades(producer_frame: pd.DataFrame, consumer: BotProcess) ->
     return len(trades)
 
 
-@pytest.mark.slow
 def test_consumer_trades_on_producer_scores_pauses_without_them_and_resumes(
     tmp_path: Path,
 ) -> None:

@@ -32,7 +32,6 @@ from tests.support.replay_exchange import (
 )
 
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
-slow = pytest.mark.slow
 
 FAST, SLOW = 3, 8
 SMA_CROSS = f'''
@@ -327,7 +326,6 @@ def dry_run(tmp_path: Path, strategy_path: Path) -> Iterator[ReplaySession]:
         yield session
 
 
-@slow
 def test_dry_run_bot_trades_the_sma_crosses_of_the_replayed_candles(
     dry_run: ReplaySession, crosses: dict[str, tuple[set[pd.Timestamp], set[pd.Timestamp]]]
 ) -> None:
@@ -370,7 +368,6 @@ def test_dry_run_bot_trades_the_sma_crosses_of_the_replayed_candles(
     )
 
 
-@slow
 def test_status_command_round_trip_through_fake_telegram(
     tmp_path: Path, strategy_path: Path
 ) -> None:
@@ -439,7 +436,6 @@ def recover(session: ReplaySession, what: str) -> float:
     return time.monotonic() - consumed
 
 
-@slow
 def test_bot_recovers_from_http_500_on_klines(faulty: ReplaySession) -> None:
     mark = len(faulty.bot.log_text())
     faulty.exchange.fail_next(2, status=500, path="/api/v3/klines")
@@ -450,7 +446,6 @@ def test_bot_recovers_from_http_500_on_klines(faulty: ReplaySession) -> None:
     print(f"HTTP 500 x2: recovered in {seconds:.1f}s")
 
 
-@slow
 def test_bot_recovers_from_http_429_rate_limit(faulty: ReplaySession) -> None:
     mark = len(faulty.bot.log_text())
     faulty.exchange.fail_next(2, status=429, path="/api/v3/klines", retry_after=1)
@@ -459,7 +454,6 @@ def test_bot_recovers_from_http_429_rate_limit(faulty: ReplaySession) -> None:
     print(f"HTTP 429 x2: recovered in {seconds:.1f}s")
 
 
-@slow
 def test_bot_recovers_from_a_request_timeout(faulty: ReplaySession) -> None:
     mark = len(faulty.bot.log_text())
     faulty.exchange.stall_next(1, seconds=2.5, path="/api/v3/klines")  # ccxt timeout is 1.5s
@@ -468,7 +462,6 @@ def test_bot_recovers_from_a_request_timeout(faulty: ReplaySession) -> None:
     print(f"timeout: recovered in {seconds:.1f}s")
 
 
-@slow
 def test_bot_fills_a_missing_candle_and_goes_on(faulty: ReplaySession) -> None:
     exchange, bot = faulty.exchange, faulty.bot
     gap = exchange.next_candle_open_ms() + HOUR_MS
@@ -494,7 +487,6 @@ def test_bot_fills_a_missing_candle_and_goes_on(faulty: ReplaySession) -> None:
     assert bot.running
 
 
-@slow
 def test_bot_waits_for_a_delayed_candle(faulty: ReplaySession) -> None:
     exchange, bot = faulty.exchange, faulty.bot
     late = exchange.next_candle_open_ms() + HOUR_MS
@@ -511,7 +503,6 @@ def test_bot_waits_for_a_delayed_candle(faulty: ReplaySession) -> None:
     print(f"delayed candle: caught up {time.monotonic() - started:.1f}s after it appeared")
 
 
-@slow
 def test_kill_9_and_restart_keeps_the_open_trade(tmp_path: Path, strategy_path: Path) -> None:
     with replay_session(
         tmp_path,
@@ -562,7 +553,6 @@ def test_kill_9_and_restart_keeps_the_open_trade(tmp_path: Path, strategy_path: 
         print(f"kill -9: restart to ready in {restart_seconds:.1f}s")
 
 
-@slow
 def test_live_bot_places_and_fills_orders_through_the_order_endpoints(
     tmp_path: Path, strategy_path: Path
 ) -> None:

@@ -27,7 +27,7 @@ from tests.freqtrade.conftest import (
     Run,
     latest_backtest,
     make_userdir,
-    run_offline,
+    shared_backtest,
     write_config,
 )
 from tests.support.browser import rendered_dom
@@ -44,17 +44,11 @@ SMALL = {
     },
 }
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def backtest(tmp_path_factory: pytest.TempPathFactory, freqtrade_installed: None) -> Run:
-    folder = tmp_path_factory.mktemp("report")
-    userdir = make_userdir(folder)
-    config = write_config(folder, **SMALL)
-    run = run_offline(
-        "backtesting", config, userdir, "--timerange", TIMERANGE, "--export", "trades"
-    )
+    # the backtest of test_itb_freqai.py: one FreqTrade run per test session serves both
+    run = shared_backtest(tmp_path_factory, SMALL, TIMERANGE, "--export", "trades")
     assert run.returncode == 0, run.output[-3000:]
     return run
 

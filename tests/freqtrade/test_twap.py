@@ -21,7 +21,6 @@ from tests.freqtrade.conftest import write_config as write_backtest_config
 from tests.support.bot import ROOT, replay_session
 
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
-slow = pytest.mark.slow
 
 ENTRIES = ("2019-05-02 10:00", "2019-05-08 10:00")
 SCRIPTED = """
@@ -63,7 +62,6 @@ def weighted_price(orders: list[dict[str, Any]]) -> float:
     return sum(o["amount"] * o["safe_price"] for o in orders) / amount
 
 
-@slow
 def test_backtest_enters_a_large_stake_as_child_orders_on_their_candles(tmp_path: Path) -> None:
     userdir = make_userdir(tmp_path)
     (userdir / "strategies" / "ScriptedTwap.py").write_text(SCRIPTED.format(entries=ENTRIES))
@@ -128,7 +126,6 @@ class ScriptedTwapLive(ITBStrategy):
 """
 
 
-@slow
 def test_live_bot_places_and_fills_the_child_orders_on_the_replay_exchange(
     tmp_path: Path,
 ) -> None:

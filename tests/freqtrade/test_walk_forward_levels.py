@@ -22,8 +22,6 @@ from tests.freqtrade.conftest import (
     write_config,
 )
 
-pytestmark = pytest.mark.slow
-
 TIMERANGE = "20190101-20190301"
 SECOND_WINDOW = pd.Timestamp("2019-01-31", tz="UTC")
 

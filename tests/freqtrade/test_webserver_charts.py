@@ -28,8 +28,7 @@ from tests.freqtrade.conftest import (
     write_config,
 )
 
-slow = pytest.mark.slow
-BACKTESTED = "20190101-20190201"
+BACKTESTED = "20190101-20190131"  # one 30-day window: one training
 SAMPLE = json.loads((USER_DATA / "itb-sample-1h.json").read_text())["itb"]
 USER, PASSWORD = "trader", "chart-password"
 
@@ -136,7 +135,6 @@ def chart(port: int, timerange: str) -> Any:
     )
 
 
-@slow
 def test_a_backtested_timerange_charts_the_stored_predictions(
     webserver: tuple[int, Path, Path],
 ) -> None:
@@ -151,7 +149,6 @@ def test_a_backtested_timerange_charts_the_stored_predictions(
         assert len(values) >= 0.95 * len(rows), column
 
 
-@slow
 def test_a_timerange_without_stored_predictions_is_refused_clearly(
     webserver: tuple[int, Path, Path],
 ) -> None:
@@ -169,7 +166,6 @@ def test_a_timerange_without_stored_predictions_is_refused_clearly(
     assert trained and sorted(p.name for p in models.glob("sub-train-*")) == trained
 
 
-@slow
 def test_plot_dataframe_charts_the_backtest_and_refuses_other_timeranges(
     webserver: tuple[int, Path, Path],
 ) -> None:

@@ -951,30 +951,12 @@ class ReplayExchange:
     def _create_order(self, params: Mapping[str, str]) -> dict[str, Any]:
         market = self._market(params)
         now = self.clock.now_ms()
-        side = params.get("side", "").upper()
-        kind = params.get("type", "").upper()
-        if side not in ("BUY", "SELL"):
-            raise ExchangeError(400, -1117, "Invalid side.")
-        if kind not in ("LIMIT", "LIMIT_MAKER", "MARKET"):
-            raise ExchangeError(400, -1116, "Invalid orderType.")
+        side, kind = _side_and_type(params)
         bid, ask = self._bid_ask(market, now)
         touch = ask if side == "BUY" else bid
-        step, tick = Decimal(market.step_size), Decimal(market.tick_size)
-        if "quantity" in params:
-            quantity = Decimal(params["quantity"])
-        elif kind == "MARKET" and "quoteOrderQty" in params:
-            quantity = (Decimal(params["quoteOrderQty"]) / touch).quantize(step, ROUND_DOWN)
-        else:
-            raise ExchangeError(400, -1102, "Mandatory parameter 'quantity' was not sent.")
-        price = Decimal(params["price"]) if kind != "MARKET" else touch
-        if kind != "MARKET" and "price" not in params:
-            raise ExchangeError(400, -1102, "Mandatory parameter 'price' was not sent.")
-        if quantity < step or quantity % step:
-            raise ExchangeError(400, -1013, "Filter failure: LOT_SIZE")
-        if price <= 0 or price % tick:
-            raise ExchangeError(400, -1013, "Filter failure: PRICE_FILTER")
-        if quantity * price < Decimal(market.min_notional):
-            raise ExchangeError(400, -1013, "Filter failure: NOTIONAL")
+        quantity = _order_quantity(params, kind, touch, Decimal(market.step_size))
+        price = touch if kind == "MARKET" else _limit_price(params)
+        _check_filters(market, quantity, price)
         marketable = kind == "MARKET" or (price >= ask if side == "BUY" else price <= bid)
         if kind == "LIMIT_MAKER" and marketable:
             raise ExchangeError(400, -2010, "Order would immediately match and take.")
@@ -1146,6 +1128,44 @@ class ReplayExchange:
         if "endTime" in params:
             trades = [t for t in trades if t["time"] <= int(params["endTime"])]
         return trades[: min(int(params.get("limit", 500)), 1000)]
+
+
+def _side_and_type(params: Mapping[str, str]) -> tuple[str, str]:
+    """The order's side and type, as Binance refuses unknown ones."""
+    side = params.get("side", "").upper()
+    kind = params.get("type", "").upper()
+    if side not in ("BUY", "SELL"):
+        raise ExchangeError(400, -1117, "Invalid side.")
+    if kind not in ("LIMIT", "LIMIT_MAKER", "MARKET"):
+        raise ExchangeError(400, -1116, "Invalid orderType.")
+    return side, kind
+
+
+def _order_quantity(params: Mapping[str, str], kind: str, touch: Decimal, step: Decimal) -> Decimal:
+    """The base amount: ``quantity``, or a market order's ``quoteOrderQty`` at the touch price."""
+    if "quantity" in params:
+        return Decimal(params["quantity"])
+    if kind == "MARKET" and "quoteOrderQty" in params:
+        return (Decimal(params["quoteOrderQty"]) / touch).quantize(step, ROUND_DOWN)
+    raise ExchangeError(400, -1102, "Mandatory parameter 'quantity' was not sent.")
+
+
+def _limit_price(params: Mapping[str, str]) -> Decimal:
+    """A limit order's price, which Binance requires."""
+    if "price" not in params:
+        raise ExchangeError(400, -1102, "Mandatory parameter 'price' was not sent.")
+    return Decimal(params["price"])
+
+
+def _check_filters(market: Market, quantity: Decimal, price: Decimal) -> None:
+    """Binance's LOT_SIZE, PRICE_FILTER and NOTIONAL filters of the market."""
+    step, tick = Decimal(market.step_size), Decimal(market.tick_size)
+    if quantity < step or quantity % step:
+        raise ExchangeError(400, -1013, "Filter failure: LOT_SIZE")
+    if price <= 0 or price % tick:
+        raise ExchangeError(400, -1013, "Filter failure: PRICE_FILTER")
+    if quantity * price < Decimal(market.min_notional):
+        raise ExchangeError(400, -1013, "Filter failure: NOTIONAL")
 
 
 def _resample(rows: np.ndarray, interval_ms: int) -> np.ndarray:
