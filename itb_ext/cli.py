@@ -189,6 +189,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clear_halt(args: argparse.Namespace) -> int:
+    """Clear the kill switch's halt in a bot's trade database."""
+    from itb_ext.adapters.bot_state import clear_halt_command
+
+    print(clear_halt_command(args.db_url, args.userdir))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="itb-ext",
@@ -299,6 +307,28 @@ def build_parser() -> argparse.ArgumentParser:
     from itb_ext.evaluation.diagram_command import add_diagram_command
 
     add_diagram_command(sub)
+
+    clear = sub.add_parser(
+        "clear-halt",
+        help="clear the kill switch's halt in a bot's trade database",
+        description="Clear the automatic kill switch's halt recorded in a bot's trade database "
+        "(and a halt file beside it); losses count from now on. The bot resumes after "
+        "/reload_config (Telegram or FreqUI) or a restart.",
+    )
+    clear.add_argument(
+        "--db-url",
+        required=True,
+        help="the bot's db_url, e.g. sqlite:///tradesv3.sqlite or "
+        "postgresql+psycopg://user:password@host:5432/trades",
+    )
+    clear.add_argument(
+        "--userdir",
+        type=Path,
+        default=Path("user_data"),
+        help="the bot's user-data folder, where a non-SQLite bot's halt file lies "
+        "(default user_data)",
+    )
+    clear.set_defaults(func=cmd_clear_halt)
 
     freqtrade = sub.add_parser(
         "freqtrade",

@@ -2,13 +2,15 @@
 
 Every default is deliberately conservative and independent of any particular market: a tenth of
 equity per trade, never more than a quarter, a stop three ATRs away, entries halted after a
-15 % drawdown or a 3 % losing day. Each part can be switched off (see the README's "Risk"). A
-stake cap above half of equity is refused unless ``sizing.accept_large_stakes`` says it is meant.
+15 % drawdown or a 3 % losing day. Each part can be switched off (see the README's "Risk").
+Settings that are legal but dangerous (a stake cap above half of equity, a loss limit that can
+never trigger, a stop too far away to act) are refused when the strategy starts unless
+``i_accept`` names the risk (see :mod:`itb_ext.risk.guards`).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -18,9 +20,10 @@ from itb_ext.config.risk_controls import KillSwitchConfig, ModelHealthConfig, Tw
 SizingMode = Literal["fixed", "volatility", "kelly", "volatility_target"]
 SIZING_MODES: tuple[SizingMode, ...] = ("fixed", "volatility", "kelly", "volatility_target")
 
-#: The largest ``max_fraction`` accepted without ``accept_large_stakes``: above it one bad trade
-#: can take more than half of the account with it.
-LARGE_STAKE_FRACTION = 0.5
+AcceptedRisk = Literal[
+    "large_stakes", "whole_balance", "no_daily_loss_limit", "no_drawdown_limit", "wide_stop"
+]
+"""The dangerous settings ``itb.risk.i_accept`` can acknowledge (see :mod:`itb_ext.risk.guards`)."""
 
 
 class SignalStrengthConfig(FrozenModel):
@@ -55,8 +58,7 @@ class SizingConfig(FrozenModel):
     :param min_fraction: stake when there is no estimate yet (no Kelly trades, no ATR stop, no
         volatility), and the smallest Kelly stake.
     :param max_fraction: no single stake ever exceeds this fraction of equity, in any mode; above
-        0.5 it needs ``accept_large_stakes``.
-    :param accept_large_stakes: allow a ``max_fraction`` above 0.5 (an all-in comparison, say).
+        0.5 it needs ``large_stakes`` in ``itb.risk.i_accept``, at 1 ``whole_balance``.
     :param signal_strength: optional scaling by the score's distance beyond its threshold.
     """
 
@@ -69,16 +71,20 @@ class SizingConfig(FrozenModel):
     volatility_window: int = Field(default=720, ge=2)
     min_fraction: float = Field(default=0.02, gt=0, le=1)
     max_fraction: float = Field(default=0.25, gt=0, le=1)
-    accept_large_stakes: bool = False
     signal_strength: SignalStrengthConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "accept_large_stakes" in data:
+            raise ValueError(
+                'accept_large_stakes is gone: list "large_stakes" (or "whole_balance") in '
+                "itb.risk.i_accept instead"
+            )
+        return data
 
     @model_validator(mode="after")
     def _bounds(self) -> SizingConfig:
-        if self.max_fraction > LARGE_STAKE_FRACTION and not self.accept_large_stakes:
-            raise ValueError(
-                f"max_fraction {self.max_fraction} lets one trade stake more than "
-                f"{LARGE_STAKE_FRACTION:.0%} of equity; lower it or set accept_large_stakes: true"
-            )
         if self.min_fraction > self.max_fraction:
             raise ValueError("min_fraction must not exceed max_fraction")
         if self.fraction > self.max_fraction:
@@ -178,6 +184,9 @@ class RiskConfig(FrozenModel):
     :param min_hold_candles: an exit signal is not followed before the trade has been open this
         many candles (0 = off), so a score hovering at the sell level does not churn fees; stops,
         the kill switch, ROI and forced exits are always followed.
+    :param i_accept: the dangerous settings this config means (``large_stakes``,
+        ``whole_balance``, ``no_daily_loss_limit``, ``no_drawdown_limit``, ``wide_stop``); any
+        other such setting stops the strategy at start-up (see :mod:`itb_ext.risk.guards`).
     """
 
     enabled: bool = True
@@ -190,3 +199,4 @@ class RiskConfig(FrozenModel):
     twap: TwapConfig = Field(default_factory=TwapConfig)
     model_health: ModelHealthConfig = Field(default_factory=ModelHealthConfig)
     min_hold_candles: int = Field(default=0, ge=0)
+    i_accept: tuple[AcceptedRisk, ...] = ()

@@ -34,13 +34,9 @@ def without_risk_overrides(pairs: int) -> dict[str, Any]:
         "stake_amount": "unlimited",
         "itb": {
             "risk": {
-                "sizing": {
-                    "mode": "fixed",
-                    "fraction": share,
-                    "max_fraction": share,
-                    # one pair alone stakes all of it: the comparison's "without" row, on purpose
-                    "accept_large_stakes": share > 0.5,
-                },
+                "sizing": {"mode": "fixed", "fraction": share, "max_fraction": share},
+                # one pair alone stakes all of it: the comparison's "without" row, on purpose
+                "i_accept": ["whole_balance"] if share > 0.5 else [],
                 "stop": None,
                 "regime": None,
                 "protections": {

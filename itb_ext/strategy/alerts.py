@@ -1,6 +1,7 @@
 """Everything the bot tells its operator once, when a state changes: per pair, a failed training,
-untrusted predictions, a silent producer, the score band, a model-health pause; for the bot, an
-entry refused by the risk rules (once per UTC day and reason) and the kill switch.
+untrusted predictions, a silent producer, producer scores out of range, the score band, a
+model-health pause; for the bot, an entry refused by the risk rules (once per UTC day and
+reason), the kill switch and where its halt is recorded.
 
 :class:`Alerts` remembers the last state told and, given the new one, returns the messages due
 (none when nothing changed). It does no I/O: the strategy logs each message and sends it to
@@ -13,18 +14,17 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 
 from itb_ext.config.notifications import ScoreNotificationConfig
 from itb_ext.config.risk_controls import ModelHealthConfig
-from itb_ext.risk.kill_switch import Halt
+from itb_ext.risk.kill_switch import Halt, Recording
 from itb_ext.risk.limits import utc_day_start
 from itb_ext.risk.model_health import AUC_COLUMN, HIT_COLUMN, PAUSE_COLUMN
 from itb_ext.strategy.notifications import next_notification
 from itb_ext.strategy.setup import ITBSetup
-from itb_ext.strategy.topology import ProducerState
+from itb_ext.strategy.topology import ProducerState, RefusedScore
 
 KILL_SWITCH_CLEARED = "ITB kill switch cleared: entries allowed again; losses count from now on."
 
@@ -64,6 +64,8 @@ class Alerts:
         self._health_paused: dict[str, bool] = {}
         self._refusals: dict[str, datetime] = {}
         self._halt: Halt | None = None
+        self._unrecorded: Recording | None = None
+        self._refused_scores: dict[str, pd.Timestamp] = {}
 
     def training(self, pair: str, failure: str | None) -> Messages:
         """A failed training, once per failure (None: the last training succeeded).
@@ -200,15 +202,41 @@ class Alerts:
         self._refusals[reason] = day
         return (Alert(f"ITB: {reason}.", logging.WARNING),)
 
-    def kill_switch(
-        self, halt: Halt | None, halt_path: Path, at_start: bool = False, cleared: bool = False
+    def producer_scores(
+        self, pair: str, name: str | None, refused: RefusedScore | None
     ) -> Messages:
-        """The kill switch's halt, once, and a halt left from before cleared at start-up.
+        """Producer scores refused for being out of range: told once per refused candle (the
+        newest, when several arrive together).
+
+        :param refused: the newest refused score among the candles received (None: all in
+            range).
+        """
+        if refused is None:
+            return ()
+        told = self._refused_scores.get(pair)
+        if told is not None and refused.candle <= told:
+            return ()
+        self._refused_scores[pair] = refused.candle
+        more = (
+            f" ({refused.candles} candles received have such scores)" if refused.candles > 1 else ""
+        )
+        text = (
+            f"⚠️ ITB {pair}: producer '{name}' sent {refused.column} = {refused.value!r} for "
+            f"{refused.candle}, outside [{refused.low:g}, {refused.high:g}]{more}; such "
+            "candles are not trusted (no entry, no exit signal)."
+        )
+        return (Alert(text, logging.WARNING),)
+
+    def kill_switch(
+        self, halt: Halt | None, clear_hint: str, at_start: bool = False, cleared: bool = False
+    ) -> Messages:
+        """The kill switch's halt, once, and a halt a person cleared while the bot was down (or
+        before ``/reload_config``).
 
         :param halt: the halt in force, or None.
-        :param halt_path: the file whose deletion lifts the halt.
+        :param clear_hint: the command that clears it (``itb-ext clear-halt --db-url ...``).
         :param at_start: the bot is starting (the halt was found, not made, now).
-        :param cleared: a halt file was deleted while the bot was down.
+        :param cleared: a person cleared a halt since the last run.
         """
         if halt is None:
             self._halt = None
@@ -219,8 +247,39 @@ class Alerts:
         what = "kill switch still in force at start-up" if at_start else "kill switch"
         text = (
             f"🛑 ITB {what}: {halt.reason} (since {halt.since}). No new entries; every position "
-            "is exited and open entry orders are cancelled. To resume, delete "
-            f"{halt_path} and send /reload_config."
+            f"is exited and open entry orders are cancelled. To resume, run {clear_hint} and "
+            "send /reload_config."
+        )
+        return (Alert(text, logging.ERROR),)
+
+    def halt_recording(self, recording: Recording | None) -> Messages:
+        """A halt the trade database refused, once per problem, and its recording later.
+
+        :param recording: where the halt in force is recorded (None: no halt).
+        """
+        if recording is None or recording.in_database:
+            if self._unrecorded is None:
+                return ()
+            self._unrecorded = None
+            if recording is None:
+                return ()
+            text = "ITB kill switch: the halt is now recorded in the trade database."
+            return (Alert(text, logging.WARNING),)
+        if recording == self._unrecorded:
+            return ()
+        self._unrecorded = recording
+        if recording.halt_file is not None:
+            text = (
+                f"⚠️ ITB kill switch: the trade database refused the halt ({recording.problem}); "
+                f"it is kept in {recording.halt_file} instead, and moved into the database at "
+                "the next start. The bot stays halted."
+            )
+            return (Alert(text, logging.ERROR),)
+        text = (
+            "🛑 ITB kill switch: the halt could not be recorded (trade database: "
+            f"{recording.problem}; halt file: {recording.file_problem}). The bot stays halted "
+            "while it runs and retries the database every iteration; after a restart the kill "
+            "switch's exits in the trade history halt it again."
         )
         return (Alert(text, logging.ERROR),)
 

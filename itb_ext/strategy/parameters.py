@@ -1,5 +1,6 @@
 """What ITBStrategy sets from the ``itb`` section when it starts: its FreqTrade attributes, the
-defaults of its hyperoptable parameters, and whether a hyperopt result beside it is used."""
+defaults of its hyperoptable parameters, whether a hyperopt result beside it is used, and the
+start-up guards that refuse a config putting the account in danger."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from itb_ext.config.thresholds import ThresholdsConfig
+from itb_ext.errors import ConfigError
+from itb_ext.risk.guards import api_server_refusal, refuse_dangers
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.turnover import check_threshold_hysteresis
 from itb_ext.strategy.hyperopt_binding import (
@@ -65,6 +68,35 @@ def strategy_attributes(
         # The static stop is the widest the ATR stop may be; it also guards a missing ATR.
         attributes["stoploss"] = -stop.max_distance
     return attributes
+
+
+#: FreqTrade's run modes that trade (dry-run and live), as ``config["runmode"]`` spells them.
+TRADING_RUN_MODES = ("dry_run", "live")
+
+
+def check_start_up(setup: ITBSetup, config: Mapping[str, Any], class_stoploss: float) -> None:
+    """Refuse to start with a dangerous setting the config does not acknowledge in
+    ``itb.risk.i_accept`` (see :mod:`itb_ext.risk.guards`), and, when the bot trades, with a
+    REST API whose credentials are blank.
+
+    :param config: the FreqTrade config (``stoploss``, ``stake_amount``, ``max_open_trades``,
+        ``api_server``, ``runmode``).
+    :param class_stoploss: the strategy class's static stop (used without the ATR stop and
+        without a ``stoploss`` in the config).
+    :raises ConfigError: one line naming the key.
+    """
+    risk = setup.raw.risk
+    ours = strategy_attributes(setup, RiskPolicy(risk), config).get("stoploss", class_stoploss)
+    refuse_dangers(
+        risk,
+        stoploss=float(config.get("stoploss", ours)),
+        stake_amount=config.get("stake_amount"),
+        max_open_trades=config.get("max_open_trades"),
+    )
+    if config.get("runmode") in TRADING_RUN_MODES:
+        reason = api_server_refusal(config)
+        if reason is not None:
+            raise ConfigError(reason)
 
 
 def walk_forward_source(cfg: ThresholdsConfig) -> str | None:

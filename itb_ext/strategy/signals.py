@@ -78,18 +78,23 @@ def trade_signals(
     return at_levels.assign(trade_score=signals["trade_score"])
 
 
+def trusted_candles(candles: pd.DataFrame) -> pd.Series:
+    """Whether each candle's prediction is trusted: FreqAI's ``do_predict`` is 1 (a consumer's
+    producer scored the candle, in range) and model health does not pause it."""
+    missing = pd.Series(0, index=candles.index)
+    do_predict, paused = candles.get("do_predict", missing), candles.get(PAUSE_COLUMN, missing)
+    return (do_predict == 1) & (paused != 1)
+
+
 def entry_signals(
     setup: ITBSetup, candles: pd.DataFrame, parameters: SignalOverrides, can_short: bool
 ) -> pd.DataFrame:
-    """``candles`` with FreqTrade's entry columns where the prediction is trusted, and the chart's
-    columns: ``trade_score``, the thresholds (fixed mode) and the scores the rule combined.
-
-    A candle is trusted when FreqAI's ``do_predict`` is 1 and model health does not pause it.
-    """
+    """``candles`` with FreqTrade's entry columns where the prediction is trusted (see
+    :func:`trusted_candles`), and the chart's columns: ``trade_score``, the thresholds (fixed
+    mode) and the scores the rule combined."""
     out = candles.copy()
     signals = trade_signals(setup, out, parameters)
-    untrusted = pd.Series(0, index=out.index)
-    trusted = (out.get("do_predict", untrusted) == 1) & (out.get(PAUSE_COLUMN, untrusted) != 1)
+    trusted = trusted_candles(out)
     out["trade_score"] = signals["trade_score"]
     if setup.raw.thresholds.mode != "walk_forward":
         out[BUY_LEVEL] = parameters.buy_threshold
@@ -107,13 +112,18 @@ def entry_signals(
 def exit_signals(
     setup: ITBSetup, candles: pd.DataFrame, parameters: SignalOverrides, can_short: bool
 ) -> pd.DataFrame:
-    """``candles`` with FreqTrade's exit columns: longs leave on a sell level, shorts on a buy
-    level, trusted or not (an exit never waits for the model)."""
+    """``candles`` with FreqTrade's exit columns where the prediction is trusted (see
+    :func:`trusted_candles`): longs leave on a sell level, shorts on a buy level.
+
+    An untrusted candle sets no exit signal: a score the model cannot vouch for must not close
+    a position either. The stops, the kill switch and the risk rules still act on it.
+    """
     out = candles.copy()
     signals = trade_signals(setup, out, parameters)
-    out.loc[signals["sell"], ["exit_long", "exit_tag"]] = (1, SELL_TAG)
+    trusted = trusted_candles(out)
+    out.loc[signals["sell"] & trusted, ["exit_long", "exit_tag"]] = (1, SELL_TAG)
     if can_short:
-        out.loc[signals["buy"], ["exit_short", "exit_tag"]] = (1, BUY_TAG)
+        out.loc[signals["buy"] & trusted, ["exit_short", "exit_tag"]] = (1, BUY_TAG)
     return out
 
 

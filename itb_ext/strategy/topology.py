@@ -9,7 +9,9 @@ A bot's role comes from FreqTrade's ``external_message_consumer`` section:
   from the one configured producer, and ITB's rules turn them into this bot's own signals.
 
 A consumer uses a score only on the candle it was computed for, so a producer that stops
-publishing leaves the newer candles without scores, and therefore without entries.
+publishing leaves the newer candles without scores, and therefore without entries. It trusts a
+candle only when its scores are in range: model probabilities in [0, 1], the producer's
+``trade_score`` in [-1, 1]; anything else (``inf``, ``1e9``) makes the candle untrusted.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ Role = Literal["producer", "consumer"]
 #: producer counts as gone. One candle of lag is normal: the producer analyses each new candle
 #: a moment after the consumer does.
 GONE_AFTER_CANDLES = 2
+
+#: The range of a model probability, and of the combined ``trade_score`` a producer publishes.
+PROBABILITY_RANGE = (0.0, 1.0)
+COMBINED_RANGE = (-1.0, 1.0)
+COMBINED_COLUMN = "trade_score"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,62 @@ def topology_of(config: Mapping[str, Any]) -> Topology:
     return Topology("consumer", str(producers[0].get("name", "default")))
 
 
+@dataclass(frozen=True)
+class RefusedScore:
+    """The newest producer score out of its range.
+
+    :param column: its column; :param value: the value sent; :param candle: its candle.
+    :param low: :param high: the range it is outside of.
+    :param candles: how many candles received had a score out of range.
+    """
+
+    column: str
+    value: float
+    candle: pd.Timestamp
+    low: float
+    high: float
+    candles: int
+
+
+def _score_ranges(producer: pd.DataFrame, columns: Sequence[str]) -> dict[str, tuple[float, float]]:
+    ranges = {c: PROBABILITY_RANGE for c in columns}
+    if COMBINED_COLUMN in producer.columns and COMBINED_COLUMN not in ranges:
+        ranges[COMBINED_COLUMN] = COMBINED_RANGE
+    return ranges
+
+
+def _out_of_range(producer: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Per producer row and score column: True where a value is present and out of range
+    (a missing score is no score, not a bad one)."""
+    flags = {}
+    for column, (low, high) in _score_ranges(producer, columns).items():
+        if column not in producer.columns:
+            continue
+        values = pd.to_numeric(producer[column], errors="coerce").astype("float64")
+        flags[column] = values.notna() & ~values.between(low, high)
+    return pd.DataFrame(flags, index=producer.index, dtype=bool)
+
+
+def refused_score(producer: pd.DataFrame, columns: Sequence[str]) -> RefusedScore | None:
+    """The newest out-of-range score in the producer's analysed dataframe, or None.
+
+    :param columns: the model probability columns (the producer's ``trade_score`` is checked
+        too when it publishes one).
+    """
+    if producer.empty or "date" not in producer.columns:
+        return None
+    bad = _out_of_range(producer, columns)
+    rows = bad.any(axis=1)
+    if not rows.any():
+        return None
+    newest = rows[rows].index[-1]
+    column = str(bad.columns[bad.loc[newest].to_numpy()][0])
+    low, high = _score_ranges(producer, columns)[column]
+    value = float(pd.to_numeric(producer.loc[newest, column], errors="coerce"))
+    candle = pd.Timestamp(producer.loc[newest, "date"])
+    return RefusedScore(column, value, candle, low, high, int(rows.sum()))
+
+
 def producer_scores(
     candles: pd.DataFrame, producer: pd.DataFrame, columns: Sequence[str]
 ) -> pd.DataFrame:
@@ -76,7 +139,8 @@ def producer_scores(
 
     Row t gets the producer's values of candle t and nothing else: a candle the producer has
     not analysed (yet) has missing scores and ``do_predict`` 0, so no signal is ever taken from
-    an older candle's score.
+    an older candle's score. A candle with a score out of range (see :func:`refused_score`)
+    gets no scores and ``do_predict`` 0 as well.
 
     :param candles: the consumer's candles (a ``date`` column).
     :param producer: the producer's analysed dataframe (``date`` and the score columns; may be
@@ -88,7 +152,11 @@ def producer_scores(
     if producer.empty or "date" not in producer.columns:
         published = pd.DataFrame(columns=wanted, index=pd.DatetimeIndex([], tz="UTC"))
     else:
-        published = producer.drop_duplicates("date", keep="last").set_index("date")
+        refused = _out_of_range(producer, columns).any(axis=1)
+        published = producer.assign(do_predict=producer.get("do_predict", 0))
+        present = [c for c in wanted if c in published.columns]
+        published.loc[refused, present] = np.nan
+        published = published.drop_duplicates("date", keep="last").set_index("date")
         published = published.reindex(columns=wanted)
     dates = pd.DatetimeIndex(candles["date"])
     aligned = published.reindex(dates)

@@ -12,10 +12,10 @@ import pandas as pd
 
 from itb_ext.config.notifications import ScoreBand, ScoreNotificationConfig
 from itb_ext.config.risk_controls import ModelHealthConfig
-from itb_ext.risk.kill_switch import Halt
+from itb_ext.risk.kill_switch import RECORDED, Halt, Recording
 from itb_ext.strategy.alerts import Alert, Alerts
 from itb_ext.strategy.setup import ITBSetup
-from itb_ext.strategy.topology import ProducerState
+from itb_ext.strategy.topology import ProducerState, RefusedScore
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH = ModelHealthConfig(enabled=True, min_auc=0.55, period=6)
@@ -152,27 +152,81 @@ def test_an_entry_refusal_is_told_once_per_reason_and_utc_day() -> None:
 
 def test_the_kill_switch_tells_its_halt_once_and_a_cleared_halt_at_start_up() -> None:
     alerts = Alerts("1h", 60)
-    path = Path("/bot/tradesv3.sqlite.halt.json")
+    clear = "itb-ext clear-halt --db-url 'sqlite:////bot/tradesv3.sqlite'"
     halt = Halt(since="2024-03-01 15:00 UTC", reason="daily loss 6.0 % (limit 5.0 %)")
-    halted = alerts.kill_switch(halt, path)
+    halted = alerts.kill_switch(halt, clear)
     assert halted == (
         Alert(
             "🛑 ITB kill switch: daily loss 6.0 % (limit 5.0 %) (since 2024-03-01 15:00 UTC). No "
             "new entries; every position is exited and open entry orders are cancelled. To "
-            "resume, delete /bot/tradesv3.sqlite.halt.json and send /reload_config.",
+            "resume, run itb-ext clear-halt --db-url 'sqlite:////bot/tradesv3.sqlite' and send "
+            "/reload_config.",
             logging.ERROR,
         ),
     )
-    assert alerts.kill_switch(halt, path) == ()
-    restarted = Alerts("1h", 60).kill_switch(halt, path, at_start=True)
+    assert alerts.kill_switch(halt, clear) == ()
+    restarted = Alerts("1h", 60).kill_switch(halt, clear, at_start=True)
     assert restarted[0].text.startswith("🛑 ITB kill switch still in force at start-up: daily")
-    assert Alerts("1h", 60).kill_switch(None, path, at_start=True) == ()
-    assert Alerts("1h", 60).kill_switch(None, path, at_start=True, cleared=True) == (
+    assert Alerts("1h", 60).kill_switch(None, clear, at_start=True) == ()
+    assert Alerts("1h", 60).kill_switch(None, clear, at_start=True, cleared=True) == (
         Alert(
             "ITB kill switch cleared: entries allowed again; losses count from now on.",
             logging.WARNING,
         ),
     )
+
+
+def test_a_halt_the_database_refused_is_told_once_and_its_late_recording_too() -> None:
+    alerts = Alerts("1h", 60)
+    assert alerts.halt_recording(None) == () and alerts.halt_recording(RECORDED) == ()
+    in_file = Recording(False, Path("/bot/tradesv3.sqlite.halt.json"), "OperationalError: locked")
+    assert alerts.halt_recording(in_file) == (
+        Alert(
+            "⚠️ ITB kill switch: the trade database refused the halt (OperationalError: "
+            "locked); it is kept in /bot/tradesv3.sqlite.halt.json instead, and moved into the "
+            "database at the next start. The bot stays halted.",
+            logging.ERROR,
+        ),
+    )
+    assert alerts.halt_recording(in_file) == ()
+    nowhere = Recording(False, None, "OperationalError: disk full", "cannot write (No space)")
+    assert alerts.halt_recording(nowhere) == (
+        Alert(
+            "🛑 ITB kill switch: the halt could not be recorded (trade database: "
+            "OperationalError: disk full; halt file: cannot write (No space)). The bot stays "
+            "halted while it runs and retries the database every iteration; after a restart the "
+            "kill switch's exits in the trade history halt it again.",
+            logging.ERROR,
+        ),
+    )
+    assert alerts.halt_recording(nowhere) == ()
+    assert texts(alerts.halt_recording(RECORDED)) == [
+        "ITB kill switch: the halt is now recorded in the trade database."
+    ]
+    assert alerts.halt_recording(RECORDED) == ()
+
+
+def test_refused_producer_scores_are_told_once_per_candle() -> None:
+    alerts = Alerts("1h", 60)
+    candle = pd.Timestamp("2024-03-01 15:00", tz="UTC")
+    refused = RefusedScore("high_30_lc", float("inf"), candle, 0.0, 1.0, 1)
+    assert alerts.producer_scores("BTC/USDT", "signals", None) == ()
+    assert alerts.producer_scores("BTC/USDT", "signals", refused) == (
+        Alert(
+            "⚠️ ITB BTC/USDT: producer 'signals' sent high_30_lc = inf for 2024-03-01 "
+            "15:00:00+00:00, outside [0, 1]; such candles are not trusted (no entry, no exit "
+            "signal).",
+            logging.WARNING,
+        ),
+    )
+    assert alerts.producer_scores("BTC/USDT", "signals", refused) == ()  # the same candle
+    later = RefusedScore("trade_score", 1e9, candle + pd.Timedelta(hours=1), -1.0, 1.0, 2)
+    assert texts(alerts.producer_scores("BTC/USDT", "signals", later)) == [
+        "⚠️ ITB BTC/USDT: producer 'signals' sent trade_score = 1000000000.0 for 2024-03-01 "
+        "16:00:00+00:00, outside [-1, 1] (2 candles received have such scores); such candles "
+        "are not trusted (no entry, no exit signal)."
+    ]
+    assert alerts.producer_scores("ETH/USDT", "signals", refused) != ()  # per pair
 
 
 def setup_with(bands: dict | None) -> ITBSetup:

@@ -62,9 +62,14 @@ def test_a_section_without_risk_gets_the_defaults() -> None:
             "itb: risk.sizing: fraction must not exceed max_fraction",
         ),
         (
-            {"sizing": {"max_fraction": 0.6}},
-            "itb: risk.sizing: max_fraction 0.6 lets one trade stake more than 50% of equity; "
-            "lower it or set accept_large_stakes: true",
+            {"sizing": {"max_fraction": 0.6, "accept_large_stakes": True}},
+            'itb: risk.sizing: accept_large_stakes is gone: list "large_stakes" (or '
+            '"whole_balance") in itb.risk.i_accept instead',
+        ),
+        (
+            {"i_accept": ["all_of_it"]},
+            "itb: risk.i_accept[0]: Input should be 'large_stakes', 'whole_balance', "
+            "'no_daily_loss_limit', 'no_drawdown_limit' or 'wide_stop' (got 'all_of_it')",
         ),
         (
             {"sizing": {"mode": "volatility_target", "target_volatility": 0}},
@@ -122,8 +127,8 @@ def test_volatility_target_defaults_and_the_large_stake_acknowledgement() -> Non
     assert risk.sizing.volatility_window == 720
     assert risk.sizing.max_fraction == 0.25
     assert risk.min_hold_candles == 0
-    # half of equity is still accepted as it is; more needs the acknowledgement
-    half = ITBSetup.from_freqtrade_config(with_risk({"sizing": {"max_fraction": 0.5}}))
-    assert half.raw.risk.sizing.max_fraction == 0.5
-    all_in = {"sizing": {"fraction": 1.0, "max_fraction": 1.0, "accept_large_stakes": True}}
-    assert ITBSetup.from_freqtrade_config(with_risk(all_in)).raw.risk.sizing.max_fraction == 1.0
+    # the section itself takes an all-in cap; the start-up guards (itb_ext.risk.guards) ask
+    # for its acknowledgement
+    all_in = {"sizing": {"fraction": 1.0, "max_fraction": 1.0}, "i_accept": ["whole_balance"]}
+    risk = ITBSetup.from_freqtrade_config(with_risk(all_in)).raw.risk
+    assert risk.sizing.max_fraction == 1.0 and risk.i_accept == ("whole_balance",)

@@ -1,4 +1,5 @@
-"""Kill-switch decisions, the halt file, TWAP schedules and their config, on tiny exact inputs."""
+"""Kill-switch decisions, the halt and its clearing, TWAP schedules and their config, on tiny
+exact inputs."""
 
 from __future__ import annotations
 
@@ -11,17 +12,22 @@ from itb_ext.config.base import validate
 from itb_ext.config.risk_controls import KillSwitchConfig, ModelHealthConfig, TwapConfig
 from itb_ext.errors import ConfigError
 from itb_ext.risk.kill_switch import (
+    COUNTING_FROM_KEY,
+    RECORDED,
     Equity,
     Halt,
+    StartUp,
+    clear_halt,
     counting_from,
     equity_figures,
-    halt,
     halt_file,
     halt_reason,
     read_halt,
+    record_halt,
     start_up,
     write_halt,
 )
+from itb_ext.risk.state import MemoryStore
 from itb_ext.risk.twap import ChildOrder, next_child_stake, twap_schedule
 from itb_ext.strategy.setup import ITBSetup
 from tests.core.test_risk_config import with_risk
@@ -108,23 +114,44 @@ def test_next_child_is_due_on_its_candle_only() -> None:
     assert next_child_stake(schedule, 2, 2) is None
     assert next_child_stake(schedule, 2, 5) == 75.0  # late: placed at once
     assert next_child_stake(schedule, 3, 9) is None  # all filled
+    assert next_child_stake(schedule, 0, 9) is None  # the first child is the trade's own entry
 
 
-def test_a_halt_survives_a_restart_until_its_file_is_deleted(tmp_path: Path) -> None:
-    path = tmp_path / "tradesv3.sqlite.halt.json"
-    assert start_up(path, NOW) == (None, False)
+def test_a_late_child_keeps_its_distance_to_the_previous_fill() -> None:
+    # children at candles 0, 1, 3, 4: gaps 1, 2, 1
+    schedule = (ChildOrder(0, 1.0), ChildOrder(1, 2.0), ChildOrder(3, 3.0), ChildOrder(4, 4.0))
+    # on time: child 2 at candle 3, two candles after child 1 filled at candle 1
+    assert next_child_stake(schedule, 2, 3, candles_since_last_fill=2) == 3.0
+    # the bot was down from candle 1 to 7: child 2 goes at once, child 3 one candle later
+    assert next_child_stake(schedule, 2, 7, candles_since_last_fill=6) == 3.0
+    assert next_child_stake(schedule, 3, 7, candles_since_last_fill=0) is None
+    assert next_child_stake(schedule, 3, 8, candles_since_last_fill=1) == 4.0
+    # a slow fill of child 1 (candle 2) pushes child 2 to candle 4
+    assert next_child_stake(schedule, 2, 3, candles_since_last_fill=1) is None
+    assert next_child_stake(schedule, 2, 4, candles_since_last_fill=2) == 3.0
+
+
+def test_a_halt_survives_a_restart_until_a_person_clears_it(tmp_path: Path) -> None:
+    store, path = MemoryStore(), tmp_path / "tradesv3.sqlite.halt.json"
+    assert start_up(store, path, NOW) == StartUp(None, None, False)
     record = Halt(since="2019-05-02 15:00 UTC", reason="daily loss 6.0 %")
-    halt(path, record)
-    assert start_up(path, NOW) == (record, False)
-    assert start_up(path, NOW) == (record, False)  # every restart
-    assert counting_from(path) is None
-    path.unlink()  # a person clears it
+    assert record_halt(store, record, path) == RECORDED
+    assert store.values == {
+        "itb_halt_reason": "daily loss 6.0 %",
+        "itb_halt_since": "2019-05-02 15:00 UTC",
+    }
+    assert start_up(store, path, NOW) == StartUp(record, RECORDED, False)
+    assert start_up(store, path, NOW) == StartUp(record, RECORDED, False)  # every restart
+    assert counting_from(store) is None
     later = datetime(2019, 5, 3, 9, tzinfo=UTC)
-    assert start_up(path, later) == (None, True)
-    assert counting_from(path) == later
-    assert start_up(path, NOW) == (None, False)  # told once
-    assert counting_from(path) == later
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tradesv3.sqlite.kill_switch.json"]
+    assert clear_halt(store, path, later) == record  # a person clears it
+    assert store.values == {COUNTING_FROM_KEY: later, "itb_kill_switch_cleared": 1}
+    assert start_up(store, path, later) == StartUp(None, None, True)
+    assert start_up(store, path, NOW) == StartUp(None, None, False)  # told once
+    assert counting_from(store) == later
+    assert clear_halt(store, path, NOW) is None  # nothing to clear: nothing changes
+    assert store.values == {COUNTING_FROM_KEY: later}
+    assert list(tmp_path.iterdir()) == []  # nothing beside the database
 
 
 @pytest.mark.parametrize(

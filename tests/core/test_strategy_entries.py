@@ -69,12 +69,22 @@ def test_spot_never_enters_short_and_a_health_pause_blocks_entries() -> None:
     assert "enter_short" not in out
 
 
-def test_exits_ignore_trust_and_mirror_for_shorts() -> None:
-    frame = scored([0.5, 0.375, 0.375, 0.5], [0.375, 0.5, 0.5, 0.5], [1, 1, 0, 1])
+def test_exits_need_a_trusted_prediction_and_mirror_for_shorts() -> None:
+    # trade_score: +0.125, -0.125, -0.125 (do_predict 0), 0.0, -0.125 (paused), +0.125
+    frame = scored(
+        [0.5, 0.375, 0.375, 0.5, 0.375, 0.5],
+        [0.375, 0.5, 0.5, 0.5, 0.5, 0.375],
+        [1, 1, 0, 1, 1, 1],
+    )
+    frame["health_pause"] = [0, 0, 0, 0, 1, 0]
     out = exit_signals(setup(), frame, FIXED, can_short=True)
-    assert marks(out, "exit_long") == [0, 1, 1, 0]
-    assert marks(out, "exit_short") == [1, 0, 0, 0]
+    assert marks(out, "exit_long") == [0, 1, 0, 0, 0, 0]
+    assert marks(out, "exit_short") == [1, 0, 0, 0, 0, 1]
     assert out["exit_tag"].iloc[1] == "itb_sell" and out["exit_tag"].iloc[0] == "itb_buy"
+    assert out["exit_tag"].iloc[2:5].isna().all()
+    # without do_predict (no model yet) nothing is trusted: no exit signal at all
+    bare = exit_signals(setup(), frame.drop(columns="do_predict"), FIXED, can_short=True)
+    assert marks(bare, "exit_long") == [0] * 6 and marks(bare, "exit_short") == [0] * 6
 
 
 def test_walk_forward_entries_trade_against_the_levels_of_each_candle() -> None:

@@ -8,9 +8,11 @@ import pytest
 
 from itb_ext.errors import ConfigError
 from itb_ext.strategy.topology import (
+    RefusedScore,
     producer_scores,
     producer_state,
     producer_state_of,
+    refused_score,
     topology_of,
     with_producer_scores,
 )
@@ -61,7 +63,7 @@ def test_scores_are_taken_from_the_same_candle_only() -> None:
             "date": dates(0, 1, 2),
             "high_30_lc": [0.1, 0.2, 0.3],
             "do_predict": [0, 1, 1],
-            "trade_score": [9.0, 9.0, 9.0],
+            "trade_score": [0.9, 0.9, 0.9],  # the consumer computes its own
         }
     )
     out = producer_scores(candles, producer, ["high_30_lc", "low_30_lc"])
@@ -79,6 +81,44 @@ def test_a_republished_candle_takes_the_newest_values() -> None:
         {"date": dates(0, 1, 1), "s": [0.1, 0.2, 0.25], "do_predict": [1, 1, 1]}
     )
     assert producer_scores(candles, producer, ["s"])["s"].tolist() == [0.1, 0.25]
+
+
+def test_a_score_out_of_range_makes_its_candle_untrusted_without_scores() -> None:
+    candles = pd.DataFrame({"date": dates(0, 1, 2, 3, 4, 5, 6)})
+    producer = pd.DataFrame(
+        {
+            "date": dates(0, 1, 2, 3, 4, 5, 6),
+            "up": [0.0, np.inf, 1e9, -0.001, 0.3, np.nan, 1.0],
+            "down": [1.0, 0.5, 0.5, 0.5, 1.0000001, 0.2, 0.5],
+            "do_predict": [1] * 7,
+            "trade_score": [-1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+        }
+    )
+    out = producer_scores(candles, producer, ["up", "down"])
+    # the ends of [0, 1] are in range; a missing score is no score, not a bad one
+    assert out["do_predict"].tolist() == [1, 0, 0, 0, 0, 1, 1]
+    np.testing.assert_array_equal(out["up"], [0.0, np.nan, np.nan, np.nan, np.nan, np.nan, 1.0])
+    np.testing.assert_array_equal(out["down"], [1.0, np.nan, np.nan, np.nan, np.nan, 0.2, 0.5])
+    assert refused_score(producer, ["up", "down"]) == RefusedScore(
+        "down", 1.0000001, dates(4)[0], 0.0, 1.0, 4
+    )
+
+
+def test_a_combined_score_out_of_range_is_refused_too() -> None:
+    candles = pd.DataFrame({"date": dates(0, 1, 2)})
+    producer = pd.DataFrame(
+        {
+            "date": dates(0, 1, 2),
+            "up": [0.5, 0.5, 0.5],
+            "do_predict": [1, 1, 1],
+            "trade_score": [1.5, -np.inf, 0.25],
+        }
+    )
+    assert producer_scores(candles, producer, ["up"])["do_predict"].tolist() == [0, 0, 1]
+    refused = refused_score(producer, ["up"])
+    assert refused == RefusedScore("trade_score", -np.inf, dates(1)[0], -1.0, 1.0, 2)
+    assert refused_score(producer.iloc[2:], ["up"]) is None
+    assert refused_score(pd.DataFrame(), ["up"]) is None
 
 
 def test_no_producer_data_means_no_scores_and_no_trust() -> None:

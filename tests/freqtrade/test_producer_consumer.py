@@ -5,6 +5,9 @@ producer trains ITBClassifier (the cut-down sample of test_itb_live.py) and publ
 analysed dataframe through FreqTrade's message websocket; the consumer follows it through
 ``external_message_consumer`` and trades ITB's rules on the producer's probabilities. Checked
 through the bots' REST APIs (analysed dataframes), SQLite databases and the consumer's Telegram.
+
+A scripted producer (no model) publishes scores out of range and untrusted candles on a fixed
+pattern: the consumer neither enters nor exits on them, and says so once per refused candle.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from tests.freqtrade.itb_live_helpers import (
     MODEL_PATH,
     PAIR,
     PROBABILITIES,
+    SELL_THRESHOLD,
     freqai_section,
     itb_section,
 )
@@ -234,3 +238,153 @@ def test_consumer_trades_on_producer_scores_pauses_without_them_and_resumes(
         exchange.stop()
         telegram.stop()
         clock.close()
+
+
+SCRIPTED_PRODUCER = """
+import numpy as np
+from pandas import DataFrame
+from freqtrade.strategy import IStrategy
+
+UP = ("high_30_lc", "high_30_gb")
+DOWN = ("low_30_lc", "low_30_gb")
+
+
+class ScriptedProducer(IStrategy):
+    \"\"\"Publishes model-like scores on a 4-candle pattern (by the candle's hour): a buy level,
+    a score of 1e9 (inf would travel as null: the websocket's JSON has no inf), a sell level
+    FreqAI would not trust (do_predict 0), a trusted sell level.\"\"\"
+
+    INTERFACE_VERSION = 3
+    timeframe = "1h"
+    minimal_roi = {"0": 10.0}
+    stoploss = -0.2
+    process_only_new_candles = False
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        phase = (dataframe["date"].dt.hour % 4).to_numpy()
+        up = np.select([phase == 0, phase == 1], [0.6, 1e9], 0.4)
+        for column in UP:
+            dataframe[column] = up
+        for column in DOWN:
+            dataframe[column] = np.where(phase == 0, 0.4, 0.6)
+        dataframe["do_predict"] = np.where(phase == 2, 0, 1)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        return dataframe
+"""
+REFUSED = re.compile(
+    r"ITB BTC/USDT: producer 'scripted' sent high_30_(lc|gb) = 1000000000\.0 for (\S+ \S+), "
+    r"outside \[0, 1\]"
+)
+
+
+def phase(candle: pd.Timestamp) -> int:
+    return candle.hour % 4
+
+
+@pytest.mark.slow
+def test_the_consumer_refuses_out_of_range_scores_and_exits_only_on_trusted_candles(
+    tmp_path: Path,
+) -> None:
+    strategies = tmp_path / "strategies"
+    strategies.mkdir()
+    shutil.copy(ROOT / "user_data" / "strategies" / "ITBStrategy.py", strategies)
+    (strategies / "ScriptedProducer.py").write_text(SCRIPTED_PRODUCER)
+    clock = SimClock(tmp_path / "simclock", start=START, speed=60)
+    exchange = ReplayExchange(clock, DEFAULT_MARKETS, balances={"USDT": 1000})
+    telegram = FakeTelegram()
+    exchange.start()
+    telegram.start()
+    common: dict[str, Any] = {"strategy_path": strategies, "pairs": (PAIR,), "run_speed": SPEED}
+    producer = BotProcess(
+        tmp_path / "producer",
+        exchange,
+        strategy="ScriptedProducer",
+        config_overrides={"bot_name": "scripted"},
+        **common,
+    )
+    consumer = BotProcess(
+        tmp_path / "consumer",
+        exchange,
+        strategy="ITBStrategy",
+        telegram=telegram,
+        config_overrides={
+            "bot_name": "itb-consumer",
+            "itb": itb_section(),
+            "max_open_trades": 1,
+            "external_message_consumer": {
+                "enabled": True,
+                "producers": [
+                    {
+                        "name": "scripted",
+                        "host": "127.0.0.1",
+                        "port": producer.api_port,
+                        "ws_token": producer.build_config()["api_server"]["ws_token"],
+                    }
+                ],
+                "sleep_time": 1,
+                "wait_timeout": 5,
+                "ping_timeout": 2,
+            },
+            "process_only_new_candles": False,
+        },
+        **common,
+    )
+    try:
+        producer.start()
+        consumer.start()
+        producer.wait_ready(120)
+        consumer.wait_ready(120)
+        clock.set_speed(SPEED)
+
+        def closed_on_a_signal() -> list[dict[str, Any]]:  # exit reason: the exit tag
+            trades = consumer.trades()
+            return [t for t in trades if not t["is_open"] and t["exit_reason"] == "itb_sell"]
+
+        consumer.wait_for(lambda: len(closed_on_a_signal()) >= 2, 240, what="two signal exits")
+        frame = analysed(consumer)
+        texts = telegram.texts()
+    finally:
+        consumer.kill()
+        producer.kill()
+        exchange.stop()
+        telegram.stop()
+        clock.close()
+
+    # The consumer's view of each candle since the producer started (the newest two may still
+    # wait for the producer's scores).
+    seen = frame[frame.index >= START].iloc[:-2]
+    phases = seen.index.map(phase)
+    refused = seen[phases == 1]
+    assert len(refused) >= 2
+    assert (refused["do_predict"] == 0).all() and refused["high_30_lc"].isna().all()
+    assert (refused["enter_long"].fillna(0) == 0).all() and (
+        refused["exit_long"].fillna(0) == 0
+    ).all()
+    untrusted_sell = seen[phases == 2]
+    assert (untrusted_sell["trade_score"] <= SELL_THRESHOLD).all()
+    assert (untrusted_sell["exit_long"].fillna(0) == 0).all()  # a sell level, not trusted
+    assert (seen.loc[phases == 3, "exit_long"] == 1).all()
+    assert (seen.loc[phases == 0, "enter_long"] == 1).all()
+
+    # Trades: entered on buy candles only, left on trusted sell candles only.
+    orders = consumer.orders()
+    for trade in consumer.trades():
+        assert phase(signal_candle(trade["open_date"])) == 0, trade
+        if trade["exit_reason"] == "itb_sell":
+            sell = [
+                o
+                for o in orders
+                if o["ft_trade_id"] == trade["id"] and o["ft_order_side"] == "sell"
+            ]
+            assert phase(signal_candle(sell[0]["order_date"])) == 3, (trade, sell)
+
+    # Told once per refused candle, not on every analysis of it.
+    told = [REFUSED.search(t) for t in texts]
+    candles = [m.group(2) for m in told if m]
+    assert candles and len(candles) == len(set(candles)), candles
+    print(f"consumer: {len(candles)} refused candles told, {len(closed_on_a_signal())} exits")

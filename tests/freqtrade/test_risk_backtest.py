@@ -218,7 +218,7 @@ def test_freqtrade_and_the_risk_simulation_agree_on_the_same_predictions(backtes
     simulated = simulate_with_risk(
         bars,
         signals["buy"].to_numpy(dtype=bool) & trusted,
-        signals["sell"].to_numpy(dtype=bool),
+        signals["sell"].to_numpy(dtype=bool) & trusted,  # an exit signal needs trust too
         RiskConfig.model_validate(NO_HALTS),
         fee=0.001,
         wallet=WALLET,

@@ -74,7 +74,19 @@ def test_futures_also_enter_short_on_sell_levels_and_cover_on_buy_levels() -> No
     assert column(frame, "enter_short") == [0, 1, 0, 0]  # row 2 is a sell level but untrusted
     assert column(frame, "exit_short") == [1, 0, 0, 0]
     assert column(frame, "enter_long") == [1, 0, 0, 0]
-    assert column(frame, "exit_long") == [0, 1, 1, 0]
+    assert column(frame, "exit_long") == [0, 1, 0, 0]  # nor does an untrusted row exit
+
+
+def test_an_untrusted_candle_sets_no_exit_signal() -> None:
+    strategy = make_strategy(trading_mode="futures", margin_mode="isolated")
+    # trade_score -0.125 (a sell level) on every row; +0.125 (a buy level) on the last two
+    frame = scored(
+        strategy, [0.375, 0.375, 0.375, 0.5, 0.5], [0.5] * 3 + [0.375] * 2, [1, 0, -1, 1, 0]
+    )
+    frame = signals(strategy, frame)
+    assert column(frame, "exit_long") == [1, 0, 0, 0, 0]
+    assert column(frame, "exit_short") == [0, 0, 0, 1, 0]
+    assert frame["exit_tag"].fillna("").tolist() == ["itb_sell", "", "", "itb_buy", ""]
 
 
 def test_hyperopt_parameters_change_the_signals() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import pytest
 
 from tests.freqtrade.conftest import CANDLES, latest_backtest, make_userdir, run_offline
 from tests.freqtrade.conftest import write_config as write_backtest_config
-from tests.support.bot import ROOT, replay_session
+from tests.support.bot import ROOT, replay_session, wait_until
 
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
 
@@ -187,3 +187,137 @@ def test_live_bot_places_and_fills_the_child_orders_on_the_replay_exchange(
     assert len({p for _, p in fills}) > 1  # the children filled at different prices
     assert trade["stake_amount"] == pytest.approx(300.0, rel=0.01)
     print(f"replay TWAP: {len(fills)} fills {fills}, average {average:.2f}")
+
+
+RESTART_SCRIPTED = """
+from pathlib import Path
+
+from pandas import DataFrame
+
+from ITBStrategy import ITBStrategy
+
+FILL_NOW = Path({marker!r})
+
+
+class ScriptedTwapRestart(ITBStrategy):
+    \"\"\"ITBStrategy's sizing callbacks; an entry signal on every candle. The first child rests
+    5 % below the market until the test allows it to fill (it is then re-placed at the
+    market).\"\"\"
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        return dataframe
+
+    def custom_entry_price(self, pair, trade, current_time, proposed_rate, entry_tag, side,
+                           **kwargs):
+        resting = trade is None and not FILL_NOW.exists()
+        return proposed_rate * 0.95 if resting else proposed_rate
+
+    def adjust_entry_price(self, trade, order, pair, current_time, proposed_rate,
+                           current_order_rate, entry_tag, side, **kwargs):
+        if FILL_NOW.exists() and trade.nr_of_successful_entries == 0:
+            return proposed_rate
+        return current_order_rate
+"""
+#: Four children of 100 USDT at candles 0, 1, 3 and 4 (gaps 1, 2, 1).
+RESTART_TWAP = {"enabled": True, "above_stake": 100.0, "children": 4, "candles": 6}
+
+
+def plan_in_database(bot: Any) -> Any:
+    rows = bot.query("SELECT cd_value FROM trade_custom_data WHERE cd_key = 'twap_plan'")
+    return json.loads(rows[0]["cd_value"]) if rows else None
+
+
+def filled_entries(bot: Any) -> list[dict[str, Any]]:
+    orders = [o for o in bot.orders() if o["ft_order_side"] == "buy" and o["status"] == "closed"]
+    return sorted(orders, key=lambda o: o["order_filled_date"])
+
+
+def test_a_restart_keeps_the_plan_and_the_spacing_of_the_children(tmp_path: Path) -> None:
+    folder, marker = tmp_path / "strategies", tmp_path / "fill-now"
+    folder.mkdir()
+    shutil.copy(ROOT / "user_data" / "strategies" / "ITBStrategy.py", folder)
+    source = RESTART_SCRIPTED.format(marker=str(marker))
+    (folder / "ScriptedTwapRestart.py").write_text(source)
+    risk = {"enabled": False, "twap": RESTART_TWAP, "kill_switch": {"enabled": False}}
+    raw = {**itb_section(), "risk": risk}
+    with replay_session(
+        tmp_path,
+        datetime(2019, 5, 1, 15, tzinfo=UTC),
+        strategy="ScriptedTwapRestart",
+        strategy_path=folder,
+        mode="live",
+        telegram=False,
+        speed=600,  # a candle every 6 real seconds; a restart lasts a few candles
+        pairs=("BTC/USDT",),
+        balances={"USDT": 1000},
+        stake_amount=400,
+        config_overrides={
+            "itb": raw,
+            "max_open_trades": 1,
+            "unfilledtimeout": {"entry": 6000, "exit": 10, "unit": "minutes"},
+        },
+    ) as session:
+        bot, exchange = session.bot, session.exchange
+        # 1. The first child rests unfilled; the plan is already with the trade. Crash.
+        bot.wait_for(lambda: plan_in_database(bot), 60, what="the plan in the trade's custom_data")
+        assert [o.status for o in exchange.orders()] == ["NEW"]
+        bot.kill()
+        assert plan_in_database(bot) == {
+            "stake": 400.0,
+            "children": [[0, 100.0], [1, 100.0], [3, 100.0], [4, 100.0]],
+        }
+        assert filled_entries(bot) == []
+
+        # 2. Restarted, the first child fills; the second follows from the kept plan. Crash
+        # again once it filled, and stay down for a few candles.
+        marker.touch()
+        bot.start()
+        bot.wait_ready(90)
+        bot.wait_for(lambda: len(filled_entries(bot)) >= 2, 120, what="two filled children")
+        bot.kill()
+        down_from = session.clock.now()
+        wait_until(
+            lambda: session.clock.now() >= down_from + timedelta(hours=3), 60, what="3 candles"
+        )
+
+        # 3. Restarted late: the third child goes at once, the fourth keeps its one candle.
+        bot.start()
+        bot.wait_ready(90)
+        bot.wait_for(lambda: len(filled_entries(bot)) >= 4, 120, what="four filled children")
+        trades = bot.trades()
+        entries = filled_entries(bot)
+        bot.wait_for(
+            lambda: (
+                session.clock.now()
+                >= pd.Timestamp(entries[-1]["order_filled_date"]).tz_localize("UTC")
+                + pd.Timedelta(hours=3)
+            ),
+            60,
+            what="past the schedule's end",
+        )
+        assert len(filled_entries(bot)) == 4  # no fifth child
+
+    assert len(trades) == 1
+    opened = pd.Timestamp(trades[0]["open_date"]).tz_localize("UTC")
+
+    def candle_of(moment: str) -> int:
+        return int((pd.Timestamp(moment).tz_localize("UTC") - opened) // pd.Timedelta(hours=1))
+
+    placed = [candle_of(o["order_date"]) for o in entries]
+    filled = [candle_of(o["order_filled_date"]) for o in entries]
+    assert placed[1] >= max(1, filled[0] + 1), (placed, filled)  # its candle, after the fill
+    assert placed[2] >= max(3, filled[1] + 2), (placed, filled)
+    # the third child was late (the bot was down); the fourth still waits its one candle
+    assert placed[2] >= filled[1] + 3, (placed, filled)
+    assert placed[3] - filled[2] >= 1, (placed, filled)
+    assert trades[0]["stake_amount"] == pytest.approx(400.0, rel=0.01)
+    canceled = [o for o in exchange.orders() if o.status == "CANCELED"]
+    assert len(canceled) == 1  # the resting first child, re-placed at the market
+    print(f"TWAP across restarts: placed at candles {placed}, filled at {filled}")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -14,9 +13,9 @@ from freqtrade.exchange import timeframe_to_minutes
 from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter, IStrategy
 
+from itb_ext.adapters import bot_state
 from itb_ext.adapters import freqai_strategy as trades
 from itb_ext.errors import ITBError
-from itb_ext.risk.kill_switch import Halt, halt_file, start_up
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.signals.tuning import COMBINE_MODES, SignalOverrides
 from itb_ext.strategy import candles, parameters, positions, signals, topology
@@ -51,6 +50,7 @@ class ITBStrategy(IStrategy):
         try:  # first: FreqTrade's start reads the hyperopt result (load_params_from_file)
             self.itb = ITBSetup.from_freqtrade_config(config)
             self.topology = topology.topology_of(config)
+            parameters.check_start_up(self.itb, config, self.stoploss)
         except ITBError as exc:
             raise OperationalException(str(exc)) from None
         super().__init__(config)
@@ -59,8 +59,8 @@ class ITBStrategy(IStrategy):
         self.buy_params, self.sell_params = parameters.hyperopt_defaults(self.itb)
         for name, value in parameters.strategy_attributes(self.itb, self.risk, config).items():
             setattr(self, name, value)
-        self._halt: Halt | None = None  # the kill switch's, dry-run and live
-        self._twap_planned: dict[str, float] = {}  # per pair: the stake of the entry in flight
+        self._state = bot_state.store_for(config)  # the trade database, dry-run and live
+        self._kill_switch = positions.KillSwitch(self.itb.raw.risk.kill_switch)
 
     def load_params_from_file(self) -> dict[str, Any]:
         """The hyperopt result beside this file if this config produced it; logs the values used."""
@@ -99,7 +99,11 @@ class ITBStrategy(IStrategy):
         if self.topology.is_consumer:
             producer, _ = self.dp.get_producer_df(pair, producer_name=name)
             state = topology.producer_state_of(dataframe, producer, self.alerts.timeframe_minutes)
-            self._tell(self.alerts.producer(pair, name, state) if self._is_trading() else ())
+            refused = topology.refused_score(producer, self.itb.score_columns)
+            told = self.alerts.producer(pair, name, state) + self.alerts.producer_scores(
+                pair, name, refused
+            )
+            self._tell(told if self._is_trading() else ())
             dataframe = topology.with_producer_scores(dataframe, producer, self.itb.score_columns)
         else:
             dataframe = self.freqai.start(dataframe, metadata, self)
@@ -136,19 +140,17 @@ class ITBStrategy(IStrategy):
 
     def bot_start(self, **kwargs: Any) -> None:
         """Find a halt left by the kill switch before a restart: stay halted and say so."""
-        self._halt_path = halt_file(self.config.get("db_url"), Path(self.config["user_data_dir"]))
         if self.config.get("runmode") in TRADE_MODES:
-            self._halt, cleared = start_up(self._halt_path, datetime.now(UTC))
-            self._tell(self.alerts.kill_switch(self._halt, self._halt_path, True, cleared))
+            kill_switch, state = self._kill_switch, self._state
+            self._tell(bot_state.start_kill_switch(kill_switch, state, self.config, self.alerts))
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         """Halt when the daily loss or the drawdown passes its hard limit (``itb.risk``)."""
-        cfg = self.itb.raw.risk.kill_switch
-        if self._halt is not None or not cfg.enabled or not self._is_trading():
-            return
-        account = trades.account(self.wallets, lambda pair: self._newest_candle(pair).get("close"))
-        self._halt = positions.halt_beyond_limits(cfg, self._halt_path, account, current_time)
-        self._tell(self.alerts.kill_switch(self._halt, self._halt_path))
+        if self._is_trading():
+            self._tell(self._kill_switch.check(self._account, current_time, self.alerts))
+
+    def _account(self) -> positions.Account:
+        return trades.account(self.wallets, lambda pair: self._newest_candle(pair).get("close"))
 
     def confirm_trade_entry(
         self,
@@ -163,8 +165,8 @@ class ITBStrategy(IStrategy):
         **kwargs: Any,
     ) -> bool:
         """No entry while halted, nor one the entry rules of ``itb.risk`` refuse."""
-        if self._halt is not None or not self.risk.cfg.enabled:
-            return self._halt is None
+        if self._kill_switch.halted or not self.risk.cfg.enabled:
+            return not self._kill_switch.halted
         context = trades.entry_context(current_time, self._equity(0), self._newest_candle(pair))
         reason = self.risk.entry_refusal(context)
         self._tell(self.alerts.entry_refused(reason, current_time))
@@ -179,7 +181,7 @@ class ITBStrategy(IStrategy):
         current_profit: float,
         **kwargs: Any,
     ) -> str | None:
-        return "kill_switch" if self._halt is not None else None
+        return "kill_switch" if self._kill_switch.halted else None
 
     def confirm_trade_exit(
         self,
@@ -200,7 +202,7 @@ class ITBStrategy(IStrategy):
     def check_entry_timeout(
         self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
     ) -> bool:
-        return self._halt is not None
+        return self._kill_switch.halted
 
     def custom_stake_amount(
         self,
@@ -229,7 +231,8 @@ class ITBStrategy(IStrategy):
                 recent_profits=trades.closed_profit_ratios(),
                 score_excess=excess,
             )
-        self._twap_planned[pair] = stake  # the other slices are planned once the trade exists
+        if positions.is_sliced(stake, self.itb.raw.risk.twap):  # kept before the first order
+            bot_state.plan_entry(self._state, pair, stake, current_time)
         return positions.first_slice(stake, self.itb.raw.risk.twap)
 
     def adjust_trade_position(
@@ -246,15 +249,12 @@ class ITBStrategy(IStrategy):
         current_exit_profit: float,
         **kwargs: Any,
     ) -> float | None:
-        """The next child order of a sliced entry when its candle has come."""
-        if self._halt is not None or trade.has_open_orders:
+        """The next child order of a sliced entry when due (its plan survives a restart)."""
+        minutes = self.alerts.timeframe_minutes
+        plan = bot_state.trade_plan(trade, self._state, self.itb.raw.risk.twap, minutes)
+        if self._kill_switch.halted or trade.has_open_orders:
             return None
-        total = trade.get_custom_data("twap_stake")
-        if total is None and (total := self._twap_planned.pop(trade.pair, None)) is not None:
-            trade.set_custom_data("twap_stake", total)
-        twap, minutes = self.itb.raw.risk.twap, self.alerts.timeframe_minutes
-        filled, opened = trade.nr_of_successful_entries, trade.open_date_utc
-        stake = positions.next_slice(total, twap, filled, opened, current_time, minutes)
+        stake = bot_state.next_twap_child(trade, plan, current_time, minutes)
         return min(stake, max_stake) if stake is not None else None
 
     def custom_stoploss(
