@@ -86,8 +86,9 @@ def itb_section() -> dict[str, Any]:
             "config": {
                 "columns": "trade_score",
                 "names": ["buy_signal_column", "sell_signal_column"],
-                # Every trusted candle is a buy: only the health pause can hold entries back.
-                "parameters": {"buy_signal_threshold": -1.0, "sell_signal_threshold": -1.0},
+                # Every trusted candle is a buy and none a sell (scores lie in [-1, 1]): only the
+                # health pause can hold entries back.
+                "parameters": {"buy_signal_threshold": -1.0, "sell_signal_threshold": -1.5},
             },
         },
     ]
