@@ -30,13 +30,18 @@ LIVE_MODULES = frozenset(
         "test_itb_live.py",
         "test_kill_switch_live.py",
         "test_model_health_live.py",
+        "test_postgres.py",
         "test_producer_consumer.py",
         "test_replay_harness.py",
+        "test_start_up_guards.py",
     }
 )
 #: Replay-exchange bots in modules whose other tests are backtests.
 LIVE_TESTS = frozenset(
-    {"test_twap.py::test_live_bot_places_and_fills_the_child_orders_on_the_replay_exchange"}
+    {
+        "test_twap.py::test_live_bot_places_and_fills_the_child_orders_on_the_replay_exchange",
+        "test_twap.py::test_a_restart_keeps_the_plan_and_the_spacing_of_the_children",
+    }
 )
 #: Order of the tiers in a run: the long ones first, so that parallel workers end together.
 TIER_ORDER = ("live", "e2e", "core")

@@ -136,7 +136,6 @@ def halt_in_database(server: Server) -> dict[str, Any]:
     return {row["key"]: row["string_value"] for row in rows}
 
 
-@pytest.mark.slow
 def test_the_kill_switch_halt_lives_in_postgresql_and_survives_a_restart(
     tmp_path: Path, postgres: Server
 ) -> None:

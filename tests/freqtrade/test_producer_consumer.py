@@ -286,7 +286,6 @@ def phase(candle: pd.Timestamp) -> int:
     return candle.hour % 4
 
 
-@pytest.mark.slow
 def test_the_consumer_refuses_out_of_range_scores_and_exits_only_on_trusted_candles(
     tmp_path: Path,
 ) -> None:

@@ -58,7 +58,6 @@ def refused_start(
     return bot.log_text(all_starts=True) + bot.console_text()
 
 
-@pytest.mark.slow
 def test_a_blank_api_secret_stops_a_trading_bot_before_the_api_starts(
     tmp_path: Path, exchange: ReplayExchange
 ) -> None:
@@ -72,7 +71,6 @@ def test_a_blank_api_secret_stops_a_trading_bot_before_the_api_starts(
     assert "Starting HTTP Server" not in output  # refused before FreqTrade serves the API
 
 
-@pytest.mark.slow
 def test_an_all_in_stake_stops_the_bot_naming_the_key(
     tmp_path: Path, exchange: ReplayExchange
 ) -> None:
