@@ -17,6 +17,7 @@ def offline_backtest_argv(
     *,
     strategy_path: Path | None = None,
     pairs: Sequence[str] = (),
+    reuse_cached: bool = True,
 ) -> list[str]:
     """``freqtrade backtesting`` through :mod:`itb_ext.adapters.offline` (static markets), trades
     exported to ``results``, FreqTrade's log to ``log_file``.
@@ -24,6 +25,8 @@ def offline_backtest_argv(
     :param strategy_path: a folder searched for the strategy before ``<userdir>/strategies``
         (a copy without the hyperopt result beside the original, say).
     :param pairs: backtest these pairs instead of the config's whitelist.
+    :param reuse_cached: let FreqTrade reuse an identical earlier result found in
+        ``<userdir>/backtest_results`` (its ``--cache``); it then exports nothing to ``results``.
     """
     argv = [
         sys.executable,
@@ -49,4 +52,6 @@ def offline_backtest_argv(
         argv += ["--strategy-path", str(strategy_path)]
     if pairs:
         argv += ["--pairs", *pairs]
+    if not reuse_cached:
+        argv += ["--cache", "none"]
     return argv

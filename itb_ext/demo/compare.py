@@ -39,6 +39,7 @@ from itb_ext.evaluation.edge import (
     TREND_GATE,
     edge_settings,
     equal_share_figures,
+    wrapped,
 )
 from itb_ext.evaluation.metrics import account, buy_and_hold
 from itb_ext.evaluation.report import NA
@@ -133,6 +134,7 @@ def _argv(set_up: SetUp, timerange: str) -> list[str]:
         paths.results_dir,
         paths.log_file,
         strategy_path=strategy,
+        reuse_cached=False,  # each set-up's own folder gets its result
     )
 
 
@@ -298,11 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _compare(timerange: str, out: Path) -> int:
     runs = set_ups()
     pairs = runs[0].config["exchange"]["pair_whitelist"]
-    print(
+    said = (
         f"== walk-forward backtests, offline: {', '.join(r.name for r in runs)} on "
-        f"{', '.join(pairs)} 1h, {timerange} (several minutes the first time)",
-        flush=True,
+        f"{', '.join(pairs)} 1h, {timerange} (several minutes the first time)"
     )
+    print("\n".join(wrapped(said, "   ")), flush=True)
     outcome = run_backtests(runs, timerange)
     failed = [r for r in runs if outcome[r.name][0] != 0]
     for run in failed:
@@ -319,10 +321,13 @@ def _compare(timerange: str, out: Path) -> int:
     table = with_baselines(comparison_table(results, candles, period, fee), baselines)
     text = "\n".join(
         [
-            f"Walk-forward, out of sample, {timerange}, {', '.join(pairs)} {timeframe}. "
-            "Strategies: FreqTrade's trades, after costs. Baselines beside each row: the "
-            "project's simulation with that row's fills and costs, each pair on an equal share.",
-            f"Costs: {costs_line(costs)}.",
+            *wrapped(
+                f"Walk-forward, out of sample, {timerange}, {', '.join(pairs)} {timeframe}. "
+                "Strategies: FreqTrade's trades, after costs. Baselines beside each row: the "
+                "project's simulation with that row's fills and costs, each pair on an equal "
+                "share."
+            ),
+            *wrapped(f"Costs: {costs_line(costs)}."),
             "",
             to_markdown(table),
         ]

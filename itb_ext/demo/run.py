@@ -16,7 +16,6 @@ import argparse
 import json
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,8 +28,8 @@ from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.config.files import load_with_included
 from itb_ext.data.files import write_atomically
 from itb_ext.demo.progress import ProgressDisplay, follow
-from itb_ext.errors import ConfigError, ITBError
-from itb_ext.evaluation.edge import LINE_WIDTH, edge_settings, edge_text
+from itb_ext.errors import ConfigError, DataError, ITBError
+from itb_ext.evaluation.edge import edge_settings, edge_text, wrapped
 from itb_ext.evaluation.metrics import buy_and_hold
 from itb_ext.evaluation.report import NA, Report
 from itb_ext.evaluation.stored import fill_missing_candles, read_backtest_result
@@ -195,6 +194,8 @@ def backtest_argv(paths: DemoPaths, timerange: str) -> list[str]:
         paths.results_dir,
         paths.log_file,
         strategy_path=paths.strategy_dir,
+        # a result FreqTrade reused would not be exported to the demo's own folder
+        reuse_cached=False,
     )
 
 
@@ -219,6 +220,15 @@ def run_backtest(paths: DemoPaths, timerange: str, quiet: bool) -> tuple[int, fl
     return code, time.perf_counter() - began
 
 
+def latest_result(paths: DemoPaths) -> str | None:
+    """The file name of the newest result in the demo's folder (None: none yet)."""
+    last = paths.results_dir / ".last_result.json"
+    if not last.is_file():
+        return None
+    name: str = json.loads(last.read_text())["latest_backtest"]
+    return name
+
+
 def _trade_count(paths: DemoPaths) -> int | None:
     try:
         return len(read_backtest_result(paths.results_dir, strategy=None).trades)
@@ -230,10 +240,9 @@ def publish_for_frequi(paths: DemoPaths, identifier: str) -> Path | None:
     """Copy the demo's newest backtest result where FreqUI's "Load Results" lists it (the
     user-data folder's ``backtest_results``, FreqTrade's file names and ``.last_result.json``);
     the demo's own folder keeps its copy. Return the copied result."""
-    last = paths.results_dir / ".last_result.json"
-    if not last.is_file():
+    name = latest_result(paths)
+    if name is None:
         return None
-    name = json.loads(last.read_text())["latest_backtest"]
     result = paths.results_dir / name
     meta = result.with_name(f"{result.stem}.meta.json")
     target = paths.frequi_dir
@@ -383,7 +392,7 @@ def demo_results(
 
 
 def _wrapped(text: str, indent: str = "   ") -> list[str]:
-    return textwrap.wrap(text, LINE_WIDTH, subsequent_indent=indent)
+    return wrapped(text, indent)
 
 
 def heading_lines(
@@ -480,7 +489,10 @@ def _run(
     times: dict[str, float] = {}
     published = None
     if not report_only:
+        before = latest_result(paths)
         code, times["FreqTrade backtest process"] = run_backtest(paths, timerange, quiet)
+        if code == 0 and latest_result(paths) in (None, before):
+            raise DataError(f"{paths.results_dir}: FreqTrade exported no new backtest result")
         if code != 0:
             tail = paths.log_file.read_text(errors="replace").splitlines()[-15:]
             print("\n".join(tail), file=sys.stderr)

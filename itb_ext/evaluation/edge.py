@@ -57,8 +57,9 @@ from itb_ext.strategy.setup import ITBSetup
 
 #: N of the deflated Sharpe ratio: the configurations tried before the default preset was
 #: chosen. The trend study's 5 signal settings (``benchmarks/study_edge.py``, ``CANDIDATES``)
-#: plus the 16 feature variants of ``benchmarks/study_stationary.py`` that chose its features.
-CONFIGURATIONS_TRIED = 5 + 16
+#: plus the 15 feature variants (``VARIANTS``) of ``benchmarks/study_stationary.py``, which
+#: chose the stationary features the trend preset builds on. A study that tries more raises it.
+CONFIGURATIONS_TRIED = 5 + 15
 
 #: The names of the baselines, as the tables and the verdict say them.
 BUY_AND_HOLD = "buy-and-hold"
@@ -509,6 +510,18 @@ def _span(low: float, high: float, digits: int = 2, scale: float = 1.0) -> str:
     return f"{_number(scale * low, digits)}..{_number(scale * high, digits)}"
 
 
+def wrapped(text: str, indent: str = "") -> list[str]:
+    """``text`` in lines of at most :data:`LINE_WIDTH`, never broken inside a word (a path or
+    ``buy-and-hold`` stays whole)."""
+    return textwrap.wrap(
+        text,
+        LINE_WIDTH,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+
+
 def _table(rows: Sequence[tuple[str, Sequence[str]]], pairs: Sequence[str]) -> list[str]:
     # a row without cells is a heading: alone on its line, not widening the label column
     filled = [r for r in rows if any(r[1])]
@@ -597,11 +610,10 @@ def _triple(figures: Mapping[str, float]) -> str:
 def figures_heading(context: EdgeContext, pairs: int) -> list[str]:
     """The lines above the per-pair table: walk-forward, the period, the costs, the wallet."""
     share = context.starting_balance / pairs if pairs else math.nan
-    return textwrap.wrap(
+    return wrapped(
         f"Walk-forward, out of sample, {context.period_text()}, after "
         f"{context.settings.costs_text()}; each pair on its 1/{pairs} share of the wallet "
-        f"({share:,.0f} {context.currency})".replace(" )", ")"),
-        LINE_WIDTH,
+        f"({share:,.0f} {context.currency})".replace(" )", ")")
     )
 
 
@@ -644,14 +656,13 @@ def yardstick_lines(edges: Sequence[PairEdge]) -> list[str]:
 def method_text(settings: EdgeSettings, level: float) -> list[str]:
     """How the simulated rows and the verdict are made, wrapped to :data:`LINE_WIDTH`."""
     levels = settings.levels
-    return textwrap.wrap(
+    return wrapped(
         "The simulation runs the strategy's entry and exit rules on the stored predictions "
         f"(enter at trade_score >= {levels.buy_level:g} while the gate is open, exit at <= "
         f"{levels.sell_level:g} or when it closes; next-open fills; the risk layer's stakes), "
         "without the ATR stop and the protections; the baselines are all-in. Verdict: the "
         "simulated Sharpe against each baseline's; distinguishable from luck when the placebo "
-        f"percentile and the deflated Sharpe are both {100 * level:g} % or more.",
-        LINE_WIDTH,
+        f"percentile and the deflated Sharpe are both {100 * level:g} % or more."
     )
 
 
@@ -664,10 +675,10 @@ def edge_text(edges: Sequence[PairEdge], context: EdgeContext) -> str:
     lines += _table(figure_rows(edges, settings), [e.pair for e in edges])
     lines += ["", *method_text(settings, level), "", "== Verdict per pair (simulated rules)"]
     for edge in edges:
-        lines += textwrap.wrap(f"{edge.pair}: {edge.verdict}", LINE_WIDTH, subsequent_indent="  ")
+        lines += wrapped(f"{edge.pair}: {edge.verdict}", "  ")
     lines += ["", "== Conclusion"]
     for edge in edges:
-        lines += textwrap.wrap(conclusion(edge), LINE_WIDTH, subsequent_indent="  ")
+        lines += wrapped(conclusion(edge), "  ")
     lines += [
         "",
         f"== Yardsticks, FreqTrade's trades, walk-forward, after {settings.costs_text()}",
