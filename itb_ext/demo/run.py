@@ -1,16 +1,19 @@
-"""The offline walk-forward demo: FreqTrade backtests of ITBStrategy on the embedded candles with
-the stationary preset and with ITB's sample, then their out-of-sample model quality side by side
-and buy-and-hold over the same period.
+"""The offline walk-forward demo: a FreqTrade backtest of ITBStrategy with the default preset on
+the embedded candles, then the edge per pair: the strategy beside buy-and-hold, the trend gate
+alone and the reversal rule inside the gate, the luck tests, a verdict, a conclusion and the
+yardsticks (:mod:`itb_ext.evaluation.edge`, the figures the walk-forward report shows too).
 
-Run with ``make demo`` (or ``python -m itb_ext.demo.run``). Each step is a function, so that
-further comparisons can be added with one call in :func:`main`.
+Run with ``make demo`` (or ``python -m itb_ext.demo.run``). The first run trains the models of
+every walk-forward window; a second run reads FreqAI's stored predictions back and prints the
+same results. The demo keeps to its own FreqAI identifier and its own folder (``demo_output``):
+another backtest or a hyperopt run of the README's examples leaves its results alone, and a
+hyperopt result beside the strategy is ignored unless ``--use-hyperopt-result`` says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import time
@@ -24,25 +27,27 @@ import pandas as pd
 from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.config.files import load_with_included
 from itb_ext.data.files import write_atomically
-from itb_ext.demo.risk import print_risk_comparison, risk_comparison
+from itb_ext.demo.progress import ProgressDisplay, follow
+from itb_ext.errors import ConfigError, DataError, ITBError
+from itb_ext.evaluation.edge import edge_settings, edge_text, wrapped
 from itb_ext.evaluation.metrics import buy_and_hold
-from itb_ext.evaluation.report import NA, OVERALL, PairData, graded_predictions, model_quality_rows
-from itb_ext.evaluation.stored import (
-    fill_missing_candles,
-    read_backtest_result,
-    read_window_predictions,
-)
+from itb_ext.evaluation.report import NA, Report
+from itb_ext.evaluation.stored import fill_missing_candles, read_backtest_result
+from itb_ext.signals.tuning import SignalOverrides
+from itb_ext.strategy.hyperopt_binding import binding_path
+from itb_ext.strategy.parameters import start_decision
 from itb_ext.strategy.setup import ITBSetup
+from itb_ext.strategy.signals import signal_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_DATA = ROOT / "user_data"
 CONFIG = USER_DATA / "config.demo.json"
-SAMPLE_SECTION = USER_DATA / "itb-sample-1h.json"
 DATADIR = USER_DATA / "data" / "bitfinex"
 OUTPUT = ROOT / "demo_output"
 DEFAULT_TIMERANGE = "20181001-20191001"
-#: the out-of-sample AUC the preset aims at (mean over pairs and high/low models)
-AUC_GOAL = 0.65
+STRATEGY = "ITBStrategy"
+#: What a signal parameter's value comes from when no hyperopt result is used.
+FROM_CONFIG = "the config's signal_sets"
 
 
 def _load_config(path: Path) -> dict[str, Any]:
@@ -51,161 +56,220 @@ def _load_config(path: Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class DemoRun:
-    """One walk-forward backtest of the demo.
+class DemoPaths:
+    """Where the demo reads and writes.
 
-    :param name: how the tables call it.
-    :param config_file: the FreqTrade config it runs.
-    :param config: that config, loaded.
-    :param log_file: FreqTrade's log.
-    :param report_file: FreqTrade's printed report.
-    :param results_dir: where FreqTrade exports the backtest result.
-    :param strategy_path: folder of the strategy when it is not in ``user_data/strategies``.
-    :param user_data: FreqTrade's user-data folder, where the models are stored.
+    :param config: the FreqTrade config it backtests.
+    :param userdir: FreqTrade's user-data folder (models, the strategy, FreqUI's results).
+    :param datadir: the candles.
+    :param output: the demo's own folder.
     """
 
-    name: str
-    config_file: Path
-    config: dict[str, Any]
-    log_file: Path
-    report_file: Path
-    results_dir: Path
-    strategy_path: Path | None = None
-    user_data: Path = USER_DATA
+    config: Path = CONFIG
+    userdir: Path = USER_DATA
+    datadir: Path = DATADIR
+    output: Path = OUTPUT
 
     @property
-    def setup(self) -> ITBSetup:
-        return ITBSetup.from_freqtrade_config(self.config)
+    def strategy_source(self) -> Path:
+        """The strategy the demo runs a copy of."""
+        own = self.userdir / "strategies" / f"{STRATEGY}.py"
+        return own if own.is_file() else USER_DATA / "strategies" / f"{STRATEGY}.py"
 
     @property
-    def pairs(self) -> list[str]:
-        pairs: list[str] = self.config["exchange"]["pair_whitelist"]
-        return pairs
+    def strategy_dir(self) -> Path:
+        """The demo's copy of the strategy (and of a hyperopt result, when asked)."""
+        return self.output / "strategy"
 
     @property
-    def model_dir(self) -> Path:
-        return self.user_data / "models" / str(self.config["freqai"]["identifier"])
+    def results_dir(self) -> Path:
+        """FreqTrade's export of the demo's backtest."""
+        return self.output / "backtest_results"
+
+    @property
+    def log_file(self) -> Path:
+        return self.output / "freqtrade.log"
+
+    @property
+    def freqtrade_report(self) -> Path:
+        """FreqTrade's full printed report."""
+        return self.output / "freqtrade-report.txt"
+
+    @property
+    def stderr_file(self) -> Path:
+        return self.output / "freqtrade-stderr.txt"
+
+    @property
+    def results_json(self) -> Path:
+        """The per-pair figures, as JSON."""
+        return self.output / "results.json"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.output / "report"
+
+    @property
+    def frequi_dir(self) -> Path:
+        """Where FreqUI's "Load Results" lists backtests."""
+        return self.userdir / "backtest_results"
 
 
-#: svc trains on every n-th candle of a window in both runs (as the preset does): ITB's own
-#: ``every_nth_row`` parameter, which keeps the two demo backtests within minutes.
-SVC_EVERY_NTH_ROW = 4
+# --- the strategy and its parameters ----------------------------------------------------------
 
 
-def sample_config(folder: Path) -> Path:
-    """The demo config with ITB's sample section instead of the preset, under its own model
-    identifier (so that both keep their stored predictions). Its svc trains on every
-    :data:`SVC_EVERY_NTH_ROW`-th candle, like the preset's; nothing else changes."""
-    raw = json.loads(CONFIG.read_text())
-    section = json.loads(SAMPLE_SECTION.read_text())["itb"]
-    for algorithm in section["algorithms"]:
-        if algorithm["algo"] == "svc":
-            algorithm.setdefault("params", {})["every_nth_row"] = SVC_EVERY_NTH_ROW
-    raw.pop("add_config_files", None)
-    raw["itb"] = section
-    raw["freqai"]["identifier"] = "itb-demo-itb-sample"
-    path = folder / "config.demo-itb-sample.json"
-    text = json.dumps(raw, indent=2)
-    if not path.exists() or path.read_text() != text:
-        write_atomically(path, text)
-    return path
+@dataclass(frozen=True)
+class Parameters:
+    """The signal parameters the demo's backtest runs with.
+
+    :param overrides: their values.
+    :param source: where they come from, in words.
+    :param ignored: a hyperopt result beside the strategy that the demo left out.
+    """
+
+    overrides: SignalOverrides
+    source: str
+    ignored: Path | None = None
 
 
-def demo_runs(folder: Path = OUTPUT) -> list[DemoRun]:
-    """The preset's run (``config.demo.json``) and the ITB sample's run."""
+def _copy_if_changed(source: Path, target: Path) -> None:
+    data = source.read_bytes()
+    if not target.is_file() or target.read_bytes() != data:
+        write_atomically(target, data)
+
+
+def prepare_strategy(
+    paths: DemoPaths, setup: ITBSetup, config: Mapping[str, Any], use_hyperopt_result: bool
+) -> Parameters:
+    """Put a copy of the strategy in the demo's own folder, so that FreqTrade loads no
+    hyperopt result beside the original, and say which parameters the backtest uses.
+
+    With ``use_hyperopt_result`` the result (``ITBStrategy.json``) and its binding are copied
+    too and used as the strategy uses them (refused when another config produced it).
+
+    :raises ConfigError: a hyperopt result of another configuration, or an unreadable one.
+    """
+    source = paths.strategy_source
+    folder = paths.strategy_dir
     folder.mkdir(parents=True, exist_ok=True)
-    runs = []
-    for name, path in (("stationary preset", CONFIG), ("ITB sample", sample_config(folder))):
-        slug = "preset" if path == CONFIG else "itb-sample"
-        runs.append(
-            DemoRun(
-                name=name,
-                config_file=path,
-                config=_load_config(path),
-                log_file=folder / f"backtest-{slug}.log",
-                report_file=folder / f"backtest-{slug}.txt",
-                results_dir=folder / f"backtest_results-{slug}",
-            )
-        )
-    return runs
-
-
-def _backtest_argv(run: DemoRun, timerange: str) -> list[str]:
-    argv = offline_backtest_argv(
-        run.config_file, run.user_data, DATADIR, timerange, run.results_dir, run.log_file
+    _copy_if_changed(source, folder / source.name)
+    params, copied = source.with_suffix(".json"), folder / f"{STRATEGY}.json"
+    for stale in (copied, binding_path(copied)):
+        stale.unlink(missing_ok=True)
+    defaults = setup.default_overrides()
+    if not params.is_file():
+        return Parameters(defaults, FROM_CONFIG)
+    if not use_hyperopt_result:
+        return Parameters(defaults, FROM_CONFIG, ignored=params)
+    try:
+        found = json.loads(params.read_text()).get("params", {})
+    except ValueError as exc:
+        raise ConfigError(f"{params}: not a hyperopt result ({exc})") from None
+    _copy_if_changed(params, copied)
+    if binding_path(params).is_file():
+        _copy_if_changed(binding_path(params), binding_path(copied))
+    decision = start_decision(setup, config, found, copied)
+    if not decision.use_file:
+        return Parameters(defaults, FROM_CONFIG)
+    values = decision.values
+    overrides = signal_parameters(
+        setup,
+        float(values["buy_threshold"]),  # type: ignore[arg-type]
+        float(values["sell_threshold"]),  # type: ignore[arg-type]
+        int(values["smoothing_window"]),  # type: ignore[call-overload]
+        str(values["combine_mode"]),
     )
-    return argv + (["--strategy-path", str(run.strategy_path)] if run.strategy_path else [])
+    return Parameters(overrides, f"hyperopt result {params}")
 
 
-def run_backtests(runs: Sequence[DemoRun], timerange: str) -> dict[str, tuple[int, float]]:
-    """Run the backtests side by side (one process each, FreqTrade's log to the log file and its
-    report to the report file); return each run's exit code and seconds."""
-    started = {}
-    for run in runs:
-        run.results_dir.mkdir(parents=True, exist_ok=True)
-        run.log_file.unlink(missing_ok=True)
-        report = run.report_file.open("w")
+# --- the backtest -----------------------------------------------------------------------------
+
+
+def backtest_argv(paths: DemoPaths, timerange: str) -> list[str]:
+    """FreqTrade's backtest of the demo, offline, with the demo's copy of the strategy."""
+    return offline_backtest_argv(
+        paths.config,
+        paths.userdir,
+        paths.datadir,
+        timerange,
+        paths.results_dir,
+        paths.log_file,
+        strategy_path=paths.strategy_dir,
+        # a result FreqTrade reused would not be exported to the demo's own folder
+        reuse_cached=False,
+    )
+
+
+def run_backtest(paths: DemoPaths, timerange: str, quiet: bool) -> tuple[int, float]:
+    """Run the backtest in a child process with progress read from its log; FreqTrade's report
+    goes to :attr:`DemoPaths.freqtrade_report`. Return the exit code and the seconds taken."""
+    paths.results_dir.mkdir(parents=True, exist_ok=True)
+    paths.log_file.unlink(missing_ok=True)
+    began = time.perf_counter()
+    with (
+        paths.freqtrade_report.open("w") as report,
+        paths.stderr_file.open("w") as errors,
+        ProgressDisplay(quiet) as display,
+    ):
         process = subprocess.Popen(
-            _backtest_argv(run, timerange),
-            cwd=ROOT,
-            stdout=report,
-            stderr=subprocess.DEVNULL,
+            backtest_argv(paths, timerange), cwd=ROOT, stdout=report, stderr=errors
         )
-        started[run.name] = (process, report, time.perf_counter())
-    outcome: dict[str, tuple[int, float]] = {}
-    while len(outcome) < len(started):
-        for name, (process, report, began) in started.items():
-            if name not in outcome and (code := process.poll()) is not None:
-                report.close()
-                outcome[name] = (code, time.perf_counter() - began)
-        time.sleep(0.2)
-    return outcome
+        for batch in follow(paths.log_file, lambda: process.poll() is None):
+            display.lines(batch)
+        code = process.wait()
+        display.finished(_trade_count(paths) if code == 0 else None)
+    return code, time.perf_counter() - began
 
 
-def training_seconds(log_file: Path) -> tuple[int, float]:
-    """Number of trainings and their total seconds, from FreqTrade's log."""
-    pattern = re.compile(r"Done training .* \(([\d.]+) secs\)")
-    times = [float(m.group(1)) for m in pattern.finditer(log_file.read_text(errors="replace"))]
-    return len(times), float(sum(times))
+def latest_result(paths: DemoPaths) -> str | None:
+    """The file name of the newest result in the demo's folder (None: none yet)."""
+    last = paths.results_dir / ".last_result.json"
+    if not last.is_file():
+        return None
+    name: str = json.loads(last.read_text())["latest_backtest"]
+    return name
 
 
-def _candles(pair: str, timeframe: str) -> pd.DataFrame:
+def _trade_count(paths: DemoPaths) -> int | None:
+    try:
+        return len(read_backtest_result(paths.results_dir, strategy=None).trades)
+    except ITBError:
+        return None
+
+
+def publish_for_frequi(paths: DemoPaths, identifier: str) -> Path | None:
+    """Copy the demo's newest backtest result where FreqUI's "Load Results" lists it (the
+    user-data folder's ``backtest_results``, FreqTrade's file names and ``.last_result.json``);
+    the demo's own folder keeps its copy. Return the copied result."""
+    name = latest_result(paths)
+    if name is None:
+        return None
+    result = paths.results_dir / name
+    meta = result.with_name(f"{result.stem}.meta.json")
+    target = paths.frequi_dir
+    target.mkdir(parents=True, exist_ok=True)
+    _copy_if_changed(result, target / name)
+    if meta.is_file():
+        info = json.loads(meta.read_text())
+        for entry in info.values():  # FreqUI shows the notes beside the result
+            if isinstance(entry, dict):
+                entry["notes"] = f"make demo, walk-forward, FreqAI identifier {identifier}"
+        write_atomically(target / meta.name, json.dumps(info, indent=2))
+    write_atomically(target / ".last_result.json", json.dumps({"latest_backtest": name}))
+    return target / name
+
+
+# --- the results ------------------------------------------------------------------------------
+
+
+def _candles(pair: str, timeframe: str, datadir: Path = DATADIR) -> pd.DataFrame:
     # as FreqTrade hands them to the strategy, like the report reads them
-    frame = pd.read_feather(DATADIR / f"{pair.replace('/', '_')}-{timeframe}.feather")
+    frame = pd.read_feather(datadir / f"{pair.replace('/', '_')}-{timeframe}.feather")
     return fill_missing_candles(frame, timeframe)
-
-
-def out_of_sample_quality(run: DemoRun) -> pd.DataFrame:
-    """AUC, average precision and Brier score of every (pair, label, algorithm) model of a run,
-    from FreqAI's stored walk-forward predictions (candles each model never trained on)."""
-    setup = run.setup
-    rows = []
-    for pair in run.pairs:
-        data = PairData(
-            pair,
-            _candles(pair, run.config["timeframe"]),
-            read_window_predictions(run.model_dir, pair),
-        )
-        graded, label_of = graded_predictions(setup, data)
-        rows += model_quality_rows(graded, label_of, pair, OVERALL)
-    return pd.DataFrame(rows).drop(columns="window")
-
-
-def auc_side_by_side(quality: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per (pair, model), one AUC column per run, plus each run's mean."""
-    joined: pd.DataFrame | None = None
-    for name, table in quality.items():
-        part = table.loc[:, ["pair", "model", "auc"]].rename(columns={"auc": name})
-        joined = part if joined is None else joined.merge(part, on=["pair", "model"], how="outer")
-    if joined is None:
-        raise ValueError("no quality table to compare")
-    mean = {"pair": "mean", "model": "", **{n: joined[n].mean() for n in quality}}
-    return pd.concat([joined, pd.DataFrame([mean])], ignore_index=True)
 
 
 #: the row of all pairs together in the buy-and-hold table
 ALL_PAIRS = "all, equal stakes"
-#: the buy-and-hold figures the demo prints
+#: the buy-and-hold figures of :func:`buy_and_hold_table`
 BUY_AND_HOLD_FIGURES = ("return_%", "sharpe", "sortino", "calmar", "max_drawdown_%")
 
 
@@ -214,20 +278,22 @@ def buy_and_hold_table(
     period: tuple[pd.Timestamp, pd.Timestamp],
     fee: float,
     starting_balance: float = 10_000.0,
+    slippage: float = 0.0,
 ) -> pd.DataFrame:
-    """Buy-and-hold after fees over ``period``: each pair alone, then all of them with equal
-    stakes (see :func:`itb_ext.evaluation.metrics.buy_and_hold`).
+    """Buy-and-hold after fees (and slippage) over ``period``: each pair alone, then all of them
+    with equal stakes (see :func:`itb_ext.evaluation.metrics.buy_and_hold`).
 
     :param candles: per pair, its candles.
     :param period: ``[start, stop)`` of the backtest.
     :param fee: fee per side.
+    :param slippage: price moved against each fill.
     """
     groups = {pair: {pair: frame} for pair, frame in candles.items()}
     if len(candles) > 1:
         groups[ALL_PAIRS] = dict(candles)
     rows = []
     for name, group in groups.items():
-        figures = buy_and_hold(group, period, starting_balance, fee).metrics()
+        figures = buy_and_hold(group, period, starting_balance, fee, slippage).metrics()
         rows.append({"pairs": name, **{key: figures[key] for key in BUY_AND_HOLD_FIGURES}})
     return pd.DataFrame(rows)
 
@@ -240,110 +306,215 @@ def buy_and_hold_heading(fee: float) -> str:
     )
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.3f}"
+def _figure(value: float, digits: int, sign: bool = False) -> str:
+    if pd.isna(value):
+        return NA
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
 
 
-REPORT_DIR = ROOT / "demo_output" / "report"
+def all_pairs_lines(report: Report) -> list[str]:
+    """The whole wallet: FreqTrade's trades against buy-and-hold of every pair, equal stakes,
+    same fee and slippage (the report's trading table)."""
+    rows = report.trading.set_index("curve")
+    costs = report.edge_context.settings.costs_text() if report.edge_context else ""
+
+    def said(curve: str) -> str:
+        row = rows.loc[curve]
+        return (
+            f"return {_figure(row['return_%'], 1, True)} %, Sharpe {_figure(row['sharpe'], 2)}, "
+            f"max drawdown {_figure(row['max_drawdown_%'], 1)} %"
+        )
+
+    return [
+        f"== All pairs on the whole wallet, walk-forward, after {costs}",
+        f"strategy (FreqTrade's trades): {said('strategy')}",
+        f"buy-and-hold, equal stakes:    {said('buy_and_hold')}",
+    ]
 
 
-def write_demo_report(results_dir: Path) -> float:
-    """Write the walk-forward report of the demo's backtest; print where, and its headline."""
+def results_record(
+    report: Report, paths: DemoPaths, timerange: str, parameters: Parameters, identifier: str
+) -> dict[str, Any]:
+    """What :attr:`DemoPaths.results_json` holds: the run's settings and every figure (no
+    times or file dates, so that the same backtest gives the same record)."""
+    context = report.edge_context
+    costs = context.settings.costs if context else None
+    overrides = parameters.overrides
+    return {
+        "timerange": timerange,
+        "config": str(paths.config),
+        "identifier": identifier,
+        "parameters": {
+            "buy_threshold": overrides.buy_threshold,
+            "sell_threshold": overrides.sell_threshold,
+            "smoothing_window": overrides.smoothing_window,
+            "combine_mode": overrides.combine_mode,
+            "source": parameters.source,
+        },
+        "costs": {"fee": costs.fee, "slippage": costs.slippage} if costs else None,
+        "pairs": [edge.row() for edge in report.edges],
+        "all_pairs": {
+            str(row["curve"]): {k: _plain(v) for k, v in row.items() if k != "curve"}
+            for row in report.trading.to_dict("records")
+        },
+    }
+
+
+def _plain(value: Any) -> Any:
+    return None if isinstance(value, float) and not pd.notna(value) else value
+
+
+def demo_results(
+    paths: DemoPaths, timerange: str, parameters: Parameters
+) -> tuple[Report, dict[str, Any]]:
+    """The reporting step: the walk-forward report of the demo's backtest (written to
+    :attr:`DemoPaths.report_dir`) and the results record (written to
+    :attr:`DemoPaths.results_json`), from the stored predictions and the demo's own result."""
     from itb_ext.adapters.report import walk_forward_report
 
-    start = time.perf_counter()
-    report, files = walk_forward_report(
-        CONFIG, USER_DATA, REPORT_DIR, datadir=DATADIR, backtest_results=results_dir
+    report, _ = walk_forward_report(
+        paths.config,
+        paths.userdir,
+        paths.report_dir,
+        datadir=paths.datadir,
+        backtest_results=paths.results_dir,
+        timerange=timerange,
+        overrides=parameters.overrides,
+        overrides_source=parameters.source,
     )
-    overall = report.quality[report.quality["window"] == "all"]
-    print(f"\n== Walk-forward report: {files.html} (opens offline), summary {files.text}")
-    print(f"mean out-of-sample AUC over {len(overall)} models: {overall['auc'].mean():.3f}")
-    return time.perf_counter() - start
+    identifier = str(_load_config(paths.config)["freqai"]["identifier"])
+    record = results_record(report, paths, timerange, parameters, identifier)
+    write_atomically(paths.results_json, json.dumps(record, indent=1, sort_keys=True))
+    return report, record
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+
+def _wrapped(text: str, indent: str = "   ") -> list[str]:
+    return wrapped(text, indent)
+
+
+def heading_lines(
+    paths: DemoPaths, config: Mapping[str, Any], timerange: str, parameters: Parameters
+) -> list[str]:
+    """What the demo runs: pairs, period, preset, identifier, windows, costs, parameters."""
+    freqai = config["freqai"]
+    included = json.loads(paths.config.read_text()).get("add_config_files", [])
+    presets = ", ".join(str(p) for p in included) or "its own itb section"
+    overrides = parameters.overrides
+    costs = edge_settings(ITBSetup.from_freqtrade_config(config), config, overrides).costs_text()
+    lines = [
+        f"== ITBStrategy walk-forward backtest, offline: "
+        f"{', '.join(config['exchange']['pair_whitelist'])} {config['timeframe']}, {timerange}",
+        *_wrapped(
+            f"   preset {presets} (config {_shown(paths.config)}, FreqAI identifier "
+            f"'{freqai['identifier']}'); train {freqai['train_period_days']} days, predict the "
+            f"next {freqai['backtest_period_days']}, roll; {costs}"
+        ),
+        *_wrapped(
+            f"   signal parameters: buy_threshold={overrides.buy_threshold:g}, "
+            f"sell_threshold={overrides.sell_threshold:g}, smoothing_window="
+            f"{overrides.smoothing_window}, combine_mode={overrides.combine_mode} "
+            f"({parameters.source})"
+        ),
+    ]
+    if parameters.ignored is not None:
+        lines += _wrapped(
+            f"   the hyperopt result {_shown(parameters.ignored)} is not used "
+            "(--use-hyperopt-result uses it)"
+        )
+    return lines
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def file_lines(paths: DemoPaths, published: Path | None) -> list[str]:
+    """Where everything was written."""
+    lines = [
+        "== Files",
+        f"FreqTrade's full report: {_shown(paths.freqtrade_report)}; its log: "
+        f"{_shown(paths.log_file)}",
+        f"walk-forward report (opens offline): {_shown(paths.report_dir / 'report.html')}",
+        f"the figures above as JSON: {_shown(paths.results_json)}",
+    ]
+    if published is not None:
+        lines += _wrapped(f'FreqUI\'s "Load Results": {_shown(published)}')
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timerange", default=DEFAULT_TIMERANGE, help="backtest period")
+    parser.add_argument("--config", type=Path, default=CONFIG, help="the FreqTrade config")
+    parser.add_argument("--userdir", type=Path, default=USER_DATA, help="FreqTrade's user data")
+    parser.add_argument("--datadir", type=Path, default=DATADIR, help="the candles")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="the demo's own folder")
+    parser.add_argument(
+        "--use-hyperopt-result",
+        action="store_true",
+        help="use the hyperopt result beside the strategy (ignored by default)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="one line per stage (the default without a terminal)"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="skip the backtest: report the demo's last one from its stored results",
+    )
     args = parser.parse_args(argv)
-
-    runs = demo_runs()
-    preset = runs[0]
-    freqai = preset.config["freqai"]
-    print(
-        f"== ITBStrategy walk-forward backtests, offline: {', '.join(preset.pairs)} "
-        f"{preset.config['timeframe']}, {args.timerange}, train {freqai['train_period_days']} "
-        f"days, retrain every {freqai['backtest_period_days']} days; "
-        + " and ".join(r.name for r in runs),
-        flush=True,
-    )
-    print(
-        f"   svc trains on every {SVC_EVERY_NTH_ROW}th candle in both (ITB's every_nth_row); "
-        f"training takes several minutes the first time; logs in {OUTPUT}",
-        flush=True,
-    )
-    params = USER_DATA / "strategies" / "ITBStrategy.json"
-    if params.exists():
-        print(f"   note: hyperopt result {params} overrides the config's thresholds", flush=True)
-    outcome = run_backtests(runs, args.timerange)
-    failed = [r for r in runs if outcome[r.name][0] != 0]
-    for run in failed:
-        text = run.log_file.read_text(errors="replace") if run.log_file.exists() else ""
-        print("\n".join(text.splitlines()[-15:]), file=sys.stderr)
-        print(
-            f"{run.name}: backtest failed (exit {outcome[run.name][0]}); log: {run.log_file}",
-            file=sys.stderr,
-        )
-    if failed:
-        return outcome[failed[0].name][0] or 1
-
-    for run in runs:
-        print(f"\n== FreqTrade backtest: {run.name}")
-        print(run.report_file.read_text(errors="replace").rstrip())
-
-    quality = {run.name: out_of_sample_quality(run) for run in runs}
-    print(f"\n== Out-of-sample model quality of the {preset.name} (candles each model never saw)")
-    print(quality[preset.name].to_string(index=False, float_format=_fmt))
-    print("\n== Out-of-sample AUC, walk-forward, side by side")
-    print(auc_side_by_side(quality).to_string(index=False, float_format=_fmt))
-    mean_auc = float(quality[preset.name]["auc"].mean())
-    verdict = "reaches" if mean_auc >= AUC_GOAL else "falls short of"
-    print(f"mean out-of-sample AUC of the {preset.name}: {mean_auc:.3f} ({verdict} {AUC_GOAL})")
-
-    fee = float(preset.config["fee"])
-    backtest = read_backtest_result(preset.results_dir, strategy=None)
-    candles = {pair: _candles(pair, preset.config["timeframe"]) for pair in preset.pairs}
-    hold = buy_and_hold_table(candles, backtest.period, fee, backtest.starting_balance)
-    print(f"\n== {buy_and_hold_heading(fee)}")
-    print(hold.to_string(index=False, float_format=lambda v: f"{v:,.2f}", na_rep=NA))
-    risk_work = OUTPUT / "risk-comparison"
-    risk_work.mkdir(parents=True, exist_ok=True)
-    # All pairs only, reusing the preset's own backtest as the "with" row: the per-pair rows cost
-    # six more backtests (python -m itb_ext.demo.risk prints them).
+    paths = DemoPaths(args.config, args.userdir, args.datadir, args.output)
+    quiet = args.quiet or not sys.stdout.isatty()
     try:
-        table = risk_comparison(
-            CONFIG,
-            USER_DATA,
-            DATADIR,
-            args.timerange,
-            risk_work,
-            per_pair=False,
-            with_risk_results=preset.results_dir,
-        )
-    except RuntimeError as exc:
-        print(f"risk comparison: {exc}", file=sys.stderr)
-    else:
-        print_risk_comparison(table, args.timerange, fee)
-    print("each pair alone, with and without the risk layer: python -m itb_ext.demo.risk")
-    report_seconds = write_demo_report(preset.results_dir)
+        return _run(paths, args.timerange, args.use_hyperopt_result, quiet, args.report_only)
+    except ITBError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(
+    paths: DemoPaths, timerange: str, use_hyperopt_result: bool, quiet: bool, report_only: bool
+) -> int:
+    config = _load_config(paths.config)
+    setup = ITBSetup.from_freqtrade_config(config)
+    paths.output.mkdir(parents=True, exist_ok=True)
+    parameters = prepare_strategy(paths, setup, config, use_hyperopt_result)
+    print("\n".join(heading_lines(paths, config, timerange, parameters)), flush=True)
+    times: dict[str, float] = {}
+    published = None
+    if not report_only:
+        before = latest_result(paths)
+        code, times["FreqTrade backtest process"] = run_backtest(paths, timerange, quiet)
+        if code == 0 and latest_result(paths) in (None, before):
+            raise DataError(f"{paths.results_dir}: FreqTrade exported no new backtest result")
+        if code != 0:
+            tail = paths.log_file.read_text(errors="replace").splitlines()[-15:]
+            print("\n".join(tail), file=sys.stderr)
+            print(
+                f"demo: the backtest failed (exit {code}); log: {paths.log_file}", file=sys.stderr
+            )
+            return code
+        published = publish_for_frequi(paths, str(config["freqai"]["identifier"]))
+    began = time.perf_counter()
+    report, _ = demo_results(paths, timerange, parameters)
+    times["luck tests and walk-forward report"] = time.perf_counter() - began
+    if quiet:
+        print(f"luck tests and walk-forward report ({time.perf_counter() - began:.0f} s)")
+    print()
+    if report.edge_context is not None:
+        print(edge_text(report.edges, report.edge_context))
+    print("\n".join(all_pairs_lines(report)))
+    print()
+    print("\n".join(file_lines(paths, published)))
     print("\n== Stage times")
-    for run in runs:
-        trainings, seconds = training_seconds(run.log_file)
-        print(
-            f"{run.name}: model training ({trainings} trainings) {seconds:7.1f} s, "
-            f"FreqTrade backtest process {outcome[run.name][1]:7.1f} s"
-        )
-    print("(the two backtests run side by side)")
-    print(f"walk-forward report: {report_seconds:8.2f} s")
+    for stage, seconds in times.items():
+        print(f"{stage}: {seconds:.1f} s")
     return 0
 
 

@@ -15,9 +15,19 @@ import numpy as np
 import pandas as pd
 
 from itb_ext.evaluation import metrics
+from itb_ext.evaluation.edge import (
+    EdgeContext,
+    EdgeSettings,
+    PairEdge,
+    PairSignals,
+    backtested_signals,
+    edge_text,
+    pair_edge,
+)
 from itb_ext.evaluation.importance import permutation_importance
 from itb_ext.evaluation.stored import BacktestResult, StoredModel
 from itb_ext.pipeline.naming import score_column
+from itb_ext.signals.tuning import SignalOverrides
 from itb_ext.strategy.setup import ITBSetup
 
 OVERALL = "all"
@@ -60,6 +70,11 @@ class Report:
     :param notes: what could not be computed, and why.
     :param horizon: candles of the directional test.
     :param fee: fee per side that buy-and-hold pays (None: no trading section).
+    :param edges: per pair, the strategy beside the baselines and the luck tests (empty without
+        a backtest or without :class:`~itb_ext.evaluation.edge.EdgeSettings`).
+    :param edge_context: the period, costs and wallet of ``edges``.
+    :param header: lines naming what the report covers (timerange, config, identifier).
+    :param slippage: price moved against each of buy-and-hold's fills, as the backtest's fills.
     """
 
     quality: pd.DataFrame
@@ -72,6 +87,10 @@ class Report:
     horizon: int
     notes: list[str] = field(default_factory=list)
     fee: float | None = None
+    edges: tuple[PairEdge, ...] = ()
+    edge_context: EdgeContext | None = None
+    header: tuple[str, ...] = ()
+    slippage: float = 0.0
 
 
 def _label_of(setup: ITBSetup) -> dict[str, str]:
@@ -124,18 +143,24 @@ def _trade_score(setup: ITBSetup, predictions: pd.DataFrame) -> pd.Series:
     return setup.trade_score(scores, setup.default_overrides())
 
 
-def _levels(setup: ITBSetup, data: PairData) -> pd.DataFrame:
+def _levels(
+    setup: ITBSetup, data: PairData, signals: PairSignals | None, overrides: SignalOverrides
+) -> pd.DataFrame:
     preds = data.predictions
-    defaults = setup.default_overrides()
+    if signals is None:
+        score = _trade_score(setup, preds).to_numpy()
+    else:  # the score the backtest traded on (the signal stage over the strategy's frame)
+        backtested = pd.Series(signals.trade_score, index=signals.candles["date"])
+        score = backtested.reindex(pd.DatetimeIndex(preds["date"])).to_numpy()
     out = pd.DataFrame(
         {
             "pair": data.pair,
             "date": preds["date"].to_numpy(),
             "window": preds["window"].to_numpy(),
-            "trade_score": _trade_score(setup, preds).to_numpy(),
+            "trade_score": score,
         }
     )
-    fixed = {"buy_threshold": defaults.buy_threshold, "sell_threshold": defaults.sell_threshold}
+    fixed = {"buy_threshold": overrides.buy_threshold, "sell_threshold": overrides.sell_threshold}
     for column in LEVEL_COLUMNS:
         out[column] = preds[column].to_numpy() if column in preds else fixed[column]
     return out
@@ -181,7 +206,10 @@ def _importance(setup: ITBSetup, data: PairData, label_of: dict[str, str]) -> pd
 
 
 def trading_tables(
-    candles: Mapping[str, pd.DataFrame], backtest: BacktestResult, fee: float
+    candles: Mapping[str, pd.DataFrame],
+    backtest: BacktestResult,
+    fee: float,
+    slippage: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Daily equity and drawdown of the strategy and of buy-and-hold over the backtest's
     period, and the trading metrics of both after fees.
@@ -189,6 +217,7 @@ def trading_tables(
     :param candles: per pair, the candles (``date``, ``open``, ``close``).
     :param backtest: the backtest's trades (they carry their own fees).
     :param fee: fee per side that buy-and-hold pays.
+    :param slippage: price moved against each of buy-and-hold's fills.
     :return: ``(equity, trading)``: ``date``, ``strategy``, ``buy_and_hold`` and their
         drawdowns; one row per curve (``strategy``, ``buy_and_hold``) of
         :func:`~itb_ext.evaluation.metrics.trading_metrics`.
@@ -196,7 +225,7 @@ def trading_tables(
     period = backtest.period
     start = backtest.starting_balance
     strategy = metrics.account(backtest.closed_trades(), candles, period, start)
-    hold = metrics.buy_and_hold(candles, period, start, fee)
+    hold = metrics.buy_and_hold(candles, period, start, fee, slippage)
     equity = pd.DataFrame(
         {
             "date": strategy.equity.index,
@@ -215,12 +244,93 @@ def trading_tables(
     return equity, trading
 
 
+def _direction_rows(
+    data: PairData, pair_levels: pd.DataFrame, horizon: int
+) -> list[dict[str, object]]:
+    candles = data.candles.assign(date=pd.to_datetime(data.candles["date"], utc=True))
+    up = metrics.forward_return_up(candles["close"].to_numpy(), horizon)
+    future = pd.Series(up.to_numpy(), index=candles["date"])
+    trusted = (data.predictions.get("do_predict", pd.Series(1)) == 1).to_numpy()
+    graded = pair_levels.loc[trusted].assign(
+        up=future.reindex(pair_levels.loc[trusted, "date"]).to_numpy()
+    )
+    graded = graded[graded["up"].notna()]
+    rows: list[dict[str, object]] = []
+    for window, part in [
+        *((_window_name(w), p) for w, p in graded.groupby("window", sort=True)),
+        (OVERALL, graded),
+    ]:
+        s = part["trade_score"].to_numpy(dtype="float64")
+        ok = np.isfinite(s)
+        rows.append(
+            {
+                "pair": data.pair,
+                "window": window,
+                "candles": int(ok.sum()),
+                "up_%": 100.0 * float(part["up"][ok].astype(bool).mean()) if ok.any() else 0,
+                "auc": metrics.roc_auc(part["up"][ok].astype(bool).to_numpy(), s[ok]),
+            }
+        )
+    return rows
+
+
+def _reliability(setup: ITBSetup, pooled: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    all_graded = pd.concat(pooled, ignore_index=True)
+    curves = []
+    for column, label in _label_of(setup).items():
+        known = all_graded[label].notna() & all_graded[column].notna()
+        curve = metrics.reliability_curve(
+            all_graded.loc[known, label].astype(bool).to_numpy(),
+            all_graded.loc[known, column].to_numpy(dtype="float64"),
+        )
+        curves.append(curve.assign(model=column))
+    return pd.concat(curves, ignore_index=True)
+
+
+def _pair_signals(
+    setup: ITBSetup,
+    pairs: Sequence[PairData],
+    backtest: BacktestResult | None,
+    settings: EdgeSettings | None,
+) -> dict[str, PairSignals]:
+    if backtest is None or settings is None:
+        return {}
+    return {
+        d.pair: backtested_signals(
+            setup, settings, d.candles, d.predictions, backtest.period, len(pairs)
+        )
+        for d in pairs
+    }
+
+
+def _edges(
+    signals: Mapping[str, PairSignals], backtest: BacktestResult, settings: EdgeSettings
+) -> tuple[PairEdge, ...]:
+    trades = backtest.closed_trades()
+    share = backtest.starting_balance / len(signals)
+    return tuple(
+        pair_edge(
+            pair,
+            pair_signals,
+            [t for t in trades if t.pair == pair],
+            backtest.period,
+            share,
+            settings,
+        )
+        for pair, pair_signals in signals.items()
+    )
+
+
 def build_report(
     setup: ITBSetup,
     pairs: Sequence[PairData],
     backtest: BacktestResult | None,
     fee: float,
     horizon: int | None = None,
+    *,
+    settings: EdgeSettings | None = None,
+    header: Sequence[str] = (),
+    currency: str = "",
 ) -> Report:
     """Every table of the walk-forward report.
 
@@ -229,12 +339,19 @@ def build_report(
     :param backtest: the backtest's trades (None: no trading section).
     :param fee: fee per side, for buy-and-hold (the backtest's own trades carry theirs).
     :param horizon: candles of the directional test (default: the labels' horizon, else 24).
+    :param settings: the backtest's signal parameters, costs and luck-test settings: with a
+        backtest, the per-pair edge (:mod:`itb_ext.evaluation.edge`) is computed, and
+        ``trade_score`` is the score the backtest traded on. None: no edge section.
+    :param header: lines naming what the report covers.
+    :param currency: the stake currency, for the edge's wallet.
     """
-    horizon = horizon or setup.label_horizon() or 24
+    horizon = horizon or (settings.horizon if settings else None) or setup.label_horizon() or 24
+    overrides = settings.overrides if settings else setup.default_overrides()
+    signals = _pair_signals(setup, pairs, backtest, settings)
     notes: list[str] = []
     quality_rows: list[dict[str, object]] = []
     pooled: list[pd.DataFrame] = []
-    direction_rows = []
+    direction_rows: list[dict[str, object]] = []
     importance = []
     levels = []
     for data in pairs:
@@ -243,31 +360,9 @@ def build_report(
         for window, part in graded.groupby("window", sort=True):
             quality_rows += model_quality_rows(part, label_of, data.pair, _window_name(window))
         quality_rows += model_quality_rows(graded, label_of, data.pair, OVERALL)
-        pair_levels = _levels(setup, data)
+        pair_levels = _levels(setup, data, signals.get(data.pair), overrides)
         levels.append(pair_levels)
-        candles = data.candles.assign(date=pd.to_datetime(data.candles["date"], utc=True))
-        up = metrics.forward_return_up(candles["close"].to_numpy(), horizon)
-        future = pd.Series(up.to_numpy(), index=candles["date"])
-        trusted = (data.predictions.get("do_predict", pd.Series(1)) == 1).to_numpy()
-        graded_levels = pair_levels.loc[trusted].assign(
-            up=future.reindex(pair_levels.loc[trusted, "date"]).to_numpy()
-        )
-        graded_levels = graded_levels[graded_levels["up"].notna()]
-        for window, part in [
-            *((_window_name(w), p) for w, p in graded_levels.groupby("window", sort=True)),
-            (OVERALL, graded_levels),
-        ]:
-            s = part["trade_score"].to_numpy(dtype="float64")
-            ok = np.isfinite(s)
-            direction_rows.append(
-                {
-                    "pair": data.pair,
-                    "window": window,
-                    "candles": int(ok.sum()),
-                    "up_%": 100.0 * float(part["up"][ok].astype(bool).mean()) if ok.any() else 0,
-                    "auc": metrics.roc_auc(part["up"][ok].astype(bool).to_numpy(), s[ok]),
-                }
-            )
+        direction_rows += _direction_rows(data, pair_levels, horizon)
         imp = _importance(setup, data, label_of)
         if imp.empty:
             notes.append(
@@ -275,23 +370,21 @@ def build_report(
                 "(set freqai.save_backtest_models: true)"
             )
         importance.append(imp)
-    all_graded = pd.concat(pooled, ignore_index=True)
-    reliability = []
-    for column, label in _label_of(setup).items():
-        known = all_graded[label].notna() & all_graded[column].notna()
-        curve = metrics.reliability_curve(
-            all_graded.loc[known, label].astype(bool).to_numpy(),
-            all_graded.loc[known, column].to_numpy(dtype="float64"),
-        )
-        reliability.append(curve.assign(model=column))
+    slippage = settings.costs.slippage if settings else 0.0
+    edges: tuple[PairEdge, ...] = ()
+    context = None
     if backtest is not None:
-        equity, trading = trading_tables({d.pair: d.candles for d in pairs}, backtest, fee)
+        candles = {d.pair: d.candles for d in pairs}
+        equity, trading = trading_tables(candles, backtest, fee, slippage)
+        if settings is not None:
+            edges = _edges(signals, backtest, settings)
+            context = EdgeContext(backtest.period, settings, backtest.starting_balance, currency)
     else:
         equity, trading = pd.DataFrame(), pd.DataFrame()
         notes.append("no backtest result: no equity curve or trading metrics")
     return Report(
         quality=pd.DataFrame(quality_rows),
-        reliability=pd.concat(reliability, ignore_index=True),
+        reliability=_reliability(setup, pooled),
         direction=pd.DataFrame(direction_rows),
         importance=pd.concat(importance, ignore_index=True),
         levels=pd.concat(levels, ignore_index=True),
@@ -300,6 +393,10 @@ def build_report(
         horizon=horizon,
         notes=notes,
         fee=fee if backtest is not None else None,
+        edges=edges,
+        edge_context=context,
+        header=tuple(header),
+        slippage=slippage,
     )
 
 
@@ -307,22 +404,37 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
-def trading_heading(fee: float | None) -> str:
-    """What the trading table holds, with the fee buy-and-hold paid."""
+def trading_heading(fee: float | None, slippage: float = 0.0) -> str:
+    """What the trading table holds, with the fee (and slippage) buy-and-hold paid."""
     paid = f"{fee:.2%} per side" if fee is not None else "the configured fee"
+    if slippage:
+        paid += f" and slippage {slippage:.2%} per fill"
     return (
         f"Trading, after fees (walk-forward backtest; buy_and_hold after fees of {paid}: "
         "bought at the first open, sold at the last close; equity marked daily at 00:00 UTC)"
     )
 
 
+def edge_section(report: Report) -> str:
+    """The per-pair edge as the demo prints it (empty without one)."""
+    if not report.edges or report.edge_context is None:
+        return ""
+    return edge_text(report.edges, report.edge_context)
+
+
 def summary_text(report: Report) -> str:
-    """The report as plain text: the overall tables, per-window tables and notes."""
+    """The report as plain text: what it covers, the edge per pair, the overall tables,
+    per-window tables and notes."""
     q = report.quality
     overall = q[q["window"] == OVERALL].drop(columns="window")
     lines = [
         "Walk-forward report (every figure out of sample: each window predicted by a model "
         "trained only before it)",
+        *report.header,
+    ]
+    if edge := edge_section(report):
+        lines += ["", "== Edge per pair", edge.rstrip("\n")]
+    lines += [
         "",
         "== Model quality, all windows",
         overall.to_string(index=False, float_format=_fmt, na_rep=NA),
@@ -338,7 +450,7 @@ def summary_text(report: Report) -> str:
     if not report.trading.empty:
         lines += [
             "",
-            f"== {trading_heading(report.fee)}",
+            f"== {trading_heading(report.fee, report.slippage)}",
             report.trading.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep=NA),
         ]
     if not report.importance.empty:

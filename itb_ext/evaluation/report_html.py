@@ -11,7 +11,14 @@ from typing import Any
 import pandas as pd
 
 from itb_ext.data.files import write_atomically
-from itb_ext.evaluation.report import NA, OVERALL, Report, summary_text, trading_heading
+from itb_ext.evaluation.report import (
+    NA,
+    OVERALL,
+    Report,
+    edge_section,
+    summary_text,
+    trading_heading,
+)
 
 
 def _heatmap(table: pd.DataFrame, rows: str, value: str, title: str, mid: float) -> Any:
@@ -151,6 +158,14 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0, na_rep=NA)
 
 
+def _edge_block(report: Report) -> list[str]:
+    # the very text the demo prints: one function makes both
+    text = edge_section(report)
+    if not text:
+        return []
+    return ["<h2>Edge per pair</h2>", f"<pre>{html.escape(text)}</pre>"]
+
+
 def render_html(report: Report, title: str) -> str:
     """The whole report page, with plotly's JavaScript inside it."""
     from plotly.offline import get_plotlyjs
@@ -170,7 +185,7 @@ def render_html(report: Report, title: str) -> str:
         _table(q[q["window"] == OVERALL].drop(columns="window")),
     ]
     if not report.trading.empty:
-        heading = html.escape(trading_heading(report.fee))
+        heading = html.escape(trading_heading(report.fee, report.slippage))
         sections += [f"<h2>{heading}</h2>", _table(report.trading)]
     sections += ["<h2>Direction of trade_score</h2>", _table(report.direction)]
     if report.notes:
@@ -188,8 +203,10 @@ def render_html(report: Report, title: str) -> str:
             f'<script type="text/javascript">{get_plotlyjs()}</script>',
             "</head><body>",
             f"<h1>{html.escape(title)}</h1>",
+            *(f"<p>{html.escape(line)}</p>" for line in report.header),
             "<p>Every figure is out of sample: each window is predicted by a model trained only "
             "on candles before the window's start. Trading figures include fees.</p>",
+            *_edge_block(report),
             *divs[:3],
             *sections[:4],
             *divs[3:],

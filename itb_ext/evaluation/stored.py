@@ -8,7 +8,7 @@ import math
 import pickle
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,26 +27,53 @@ def pair_coin(pair: str) -> str:
     return pair.split("/")[0].lower()
 
 
-def read_window_predictions(model_dir: Path, pair: str) -> pd.DataFrame:
+def backtest_windows(
+    period: tuple[pd.Timestamp, pd.Timestamp], backtest_period_days: float
+) -> list[pd.Timestamp]:
+    """The starts of the windows FreqAI predicts in a backtest of ``period``: the period's start,
+    then every ``backtest_period_days`` days while before its stop (as FreqAI splits the
+    timerange; its stored predictions are named by these starts).
+
+    :raises DataError: for a window length that is not positive.
+    """
+    if not backtest_period_days > 0:
+        raise DataError(f"backtest_period_days must be > 0, got {backtest_period_days!r}")
+    step = pd.Timedelta(days=backtest_period_days)
+    starts = []
+    start = period[0]
+    while start < period[1]:
+        starts.append(start)
+        start += step
+    return starts
+
+
+def read_window_predictions(
+    model_dir: Path, pair: str, windows: Collection[pd.Timestamp] | None = None
+) -> pd.DataFrame:
     """FreqAI's stored walk-forward predictions of ``pair``, with the start of the window each
     row belongs to in a ``window`` column.
 
     A window's rows are predicted by the model trained on the period just before its start.
 
     :param model_dir: ``user_data/models/<identifier>``.
-    :raises DataError: when there are no stored predictions for the pair.
+    :param windows: read only the windows starting at these times (those of one backtest, see
+        :func:`backtest_windows`); another backtest with the same identifier may have left
+        windows of its own beside them. None: every stored window.
+    :raises DataError: when there are no stored predictions for the pair (in ``windows``).
     """
     folder = model_dir / "backtesting_predictions"
+    wanted = None if windows is None else {pd.Timestamp(w).timestamp() for w in windows}
     parts = []
     for path in sorted(folder.glob(f"cb_{pair_coin(pair)}_*_prediction.feather")):
         found = _PREDICTION_FILE.search(path.name)
-        if found is None:
+        if found is None or (wanted is not None and int(found["ts"]) not in wanted):
             continue
         frame = pd.read_feather(path)
         frame["window"] = pd.Timestamp(int(found["ts"]), unit="s", tz="UTC")
         parts.append(frame)
     if not parts:
-        raise DataError(f"{folder}: no stored predictions for {pair}")
+        chosen = "" if windows is None else " in the backtest's windows"
+        raise DataError(f"{folder}: no stored predictions for {pair}{chosen}")
     frame = pd.concat(parts, ignore_index=True)
     frame["date"] = pd.to_datetime(frame["date"], utc=True)
     frame = frame.sort_values(["date", "window"]).drop_duplicates("date", keep="last")

@@ -41,8 +41,9 @@ class Run:
 
 
 def write_config(folder: Path, **overrides: Any) -> Path:
-    """A config that extends the demo config (bitfinex, 1h) with ``overrides`` merged on top."""
-    config = {"add_config_files": [str(USER_DATA / "config.demo.json")], **overrides}
+    """A config that extends the stationary preset's demo config (bitfinex, 1h) with
+    ``overrides`` merged on top."""
+    config = {"add_config_files": [str(USER_DATA / "config.demo-stationary.json")], **overrides}
     path = folder / "config.json"
     path.write_text(json.dumps(config, indent=1))
     return path

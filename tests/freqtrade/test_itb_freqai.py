@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from itb_ext.config.files import load_with_included
 from itb_ext.evaluation.stored import read_window_predictions
+from itb_ext.strategy.setup import ITBSetup
 from tests.freqtrade.conftest import (
+    CANDLES,
     Run,
     latest_backtest,
     make_userdir,
@@ -218,39 +221,36 @@ def test_freqai_expansion_multiplies_the_itb_features(tmp_path: Path) -> None:
     )
 
 
-def test_demo_tables_come_from_the_stored_walk_forward_predictions(backtest: Run) -> None:
-    from freqtrade.configuration.load_config import load_from_files
-
+def test_demo_figures_come_from_freqtrades_trades_and_the_stored_predictions(
+    backtest: Run,
+) -> None:
     from itb_ext.demo import run as demo
-    from itb_ext.evaluation.metrics import marked_equity
     from itb_ext.evaluation.stored import read_backtest_result
 
     config_file = backtest.userdir.parent / "config.json"
-    run = demo.DemoRun(
-        name="preset",
-        config_file=config_file,
-        config=load_from_files([str(config_file)]),
-        log_file=backtest.userdir / "logs" / "backtesting.log",
-        report_file=backtest.userdir / "report.txt",
-        results_dir=backtest.userdir / "backtest_results",
-        user_data=backtest.userdir,
+    # the demo's reporting step on this backtest: its result folder is the userdir's
+    paths = demo.DemoPaths(config_file, backtest.userdir, CANDLES, output=backtest.userdir)
+    setup = ITBSetup.from_freqtrade_config(load_with_included(config_file))
+    parameters = demo.Parameters(setup.default_overrides(), demo.FROM_CONFIG)
+    report, record = demo.demo_results(paths, TIMERANGE, parameters)
+    assert json.loads(paths.results_json.read_text()) == json.loads(json.dumps(record))
+    (edge,) = report.edges
+    stats = latest_backtest(backtest.userdir / "backtest_results")["strategy"]["ITBStrategy"]
+    result = read_backtest_result(paths.results_dir)
+    # one pair: its share is the whole wallet, and the account ends at FreqTrade's final balance
+    assert edge.strategy["return_%"] == pytest.approx(
+        100 * (stats["final_balance"] / stats["starting_balance"] - 1), abs=1e-9
     )
-    # the demo's default pipeline is the stationary preset
-    assert "%-close_log_return_1" in run.setup.feature_frame(demo._candles("BTC/USD", "1h"))
-    quality = demo.out_of_sample_quality(run)
-    assert quality["model"].tolist() == SCORES
-    assert (quality["candles"] > 1300).all()
-    assert quality["auc"].between(0.0, 1.0).all()
-    side = demo.auc_side_by_side({"preset": quality, "again": quality})
-    assert side.iloc[-1]["pair"] == "mean"
-    assert side.iloc[-1]["preset"] == pytest.approx(quality["auc"].mean())
-
-    # the comparison's equity, marked to market, ends where FreqTrade's closed trades end
-    stats = latest_backtest(run.results_dir)["strategy"]["ITBStrategy"]
-    result = read_backtest_result(run.results_dir)
-    trades = result.closed_trades()
-    assert len(trades) == stats["total_trades"] > 0
-    candles = {"BTC/USD": demo._candles("BTC/USD", "1h")}
-    equity = marked_equity(trades, candles, result.period, result.starting_balance)
-    assert equity.iloc[0] == result.starting_balance
-    assert equity.iloc[-1] == pytest.approx(stats["final_balance"])
+    assert edge.strategy["trades"] == stats["total_trades"] > 0
+    days = (result.period[1] - result.period[0]) / pd.Timedelta(days=1)
+    assert edge.strategy["trades_per_year"] == pytest.approx(stats["total_trades"] * 365 / days)
+    held = sum(
+        (pd.Timestamp(t["close_date"]) - pd.Timestamp(t["open_date"])) / pd.Timedelta(hours=1)
+        for t in stats["trades"]
+    )
+    assert edge.strategy["exposure_%"] == pytest.approx(100 * held / (days * 24))
+    wins = sum(t["profit_ratio"] > 0 for t in stats["trades"])
+    assert edge.strategy["win_rate_%"] == pytest.approx(100 * wins / stats["total_trades"])
+    assert record["pairs"][0]["luck"] is None  # 59 days: too few for the placebo's shifts
+    assert edge.verdict.endswith("no luck tests (they need 60 days or more)")
+    assert record["timerange"] == TIMERANGE and record["identifier"] == "itb-test"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.freqtrade.conftest import CANDLES, USER_DATA, make_userdir, run_offline
 
-DEMO = USER_DATA / "config.demo.json"
+DEMO = USER_DATA / "config.demo-stationary.json"
 SPAN = "candles 2017-10-01 00:00 .. 2019-09-30 23:00"
 
 

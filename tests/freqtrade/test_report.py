@@ -3,6 +3,7 @@ with the stored predictions, and Chromium draws every plot of the HTML offline."
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -167,9 +168,60 @@ def test_trading_figures_match_freqtrade_after_fees(backtest: Run, report: Path)
     first = indexed.loc[pd.Timestamp(stats["backtest_start"], tz="UTC"), "open"]
     last = indexed.loc[pd.Timestamp(stats["backtest_end"], tz="UTC"), "close"]
     assert pd.Timestamp(stats["backtest_end"], tz="UTC") == pd.Timestamp("2019-03-01", tz="UTC")
-    hold = 100 * (last / first * 0.999 / 1.001 - 1)
+    # paying the backtest's slippage (5 bps) on both fills, as the strategy's fills do
+    hold = 100 * (last * 0.9995 / (first * 1.0005) * 0.999 / 1.001 - 1)
     assert float(rows["buy_and_hold"][1]) == pytest.approx(hold, abs=0.01)
-    assert "buy_and_hold after fees of 0.10% per side" in text
+    assert "buy_and_hold after fees of 0.10% per side and slippage 0.05% per fill" in text
+
+
+def test_header_names_the_timerange_config_and_identifier(report: Path) -> None:
+    text = (report / "report.txt").read_text()
+    header = text.splitlines()[1]
+    assert header.startswith("timerange 20190101-20190301; config ")
+    assert "config.json; FreqAI identifier 'itb-report'" in header
+    assert (
+        "<title>Walk-forward report: itb-report, BTC/USD 1h, 20190101-20190301</title>"
+        in (report / "report.html").read_text()
+    )
+
+
+def test_edge_section_shows_freqtrades_figures_and_the_luck_tests(
+    backtest: Run, report: Path
+) -> None:
+    text = (report / "report.txt").read_text()
+    edge = text.split("== Edge per pair", 1)[1].split("== Model quality", 1)[0]
+    assert "Walk-forward, out of sample" in edge
+    assert "fee 0.10 % and slippage 0.05 % per fill" in edge
+    stats = latest_backtest(backtest.userdir / "backtest_results")["strategy"]["ITBStrategy"]
+    returned = re.search(r"^  return %\s+(\S+)$", edge, re.MULTILINE)
+    assert returned is not None
+    assert float(returned.group(1)) == pytest.approx(100 * stats["profit_total"], abs=0.05)
+    # 59 days: too short for the placebo's 30-day shifts each way, said in the verdict
+    assert re.search(r"^  placebo percentile \(200 shifts\)\s+n/a$", edge, re.MULTILINE)
+    flat = " ".join(edge.split())
+    assert re.search(r"BTC/USD: \S[^:]*; no luck tests \(they need 60 days or more\)", flat)
+    assert re.search(r"^  buy-and-hold\s+-?\d+\.\d\d / [+-]\d+ / \d+$", edge, re.MULTILINE)
+    assert all(len(line) <= 100 for line in edge.splitlines())
+    # the HTML shows the very same text
+    assert html.escape(edge.strip()).splitlines()[0] in (report / "report.html").read_text()
+
+
+def test_a_report_reads_only_the_windows_of_its_backtest(backtest: Run, report: Path) -> None:
+    """Another backtest with the same identifier left a window of its own (overlapping dates):
+    the report's figures stay those of its own backtest."""
+    folder = backtest.userdir / "models" / "itb-report" / "backtesting_predictions"
+    first = sorted(folder.glob("cb_btc_*_prediction.feather"))[0]
+    stray = pd.read_feather(first)
+    stray["high_30_lc"] = 1 - stray["high_30_lc"]  # a model that would read very differently
+    later = int(first.name.split("_")[2]) + 15 * 86400
+    stray.to_feather(folder / f"cb_btc_{later}_prediction.feather")
+    again = backtest.userdir.parent / "report-stray"
+    done = itb_report(backtest.userdir.parent / "config.json", backtest.userdir, again)
+    (folder / f"cb_btc_{later}_prediction.feather").unlink()
+    assert done.returncode == 0, done.stderr[-3000:]
+    before = _table((report / "report.txt").read_text(), "== Model quality, all windows")
+    after = _table((again / "report.txt").read_text(), "== Model quality, all windows")
+    assert after == before
 
 
 def test_stored_models_recomputed_features_reproduce_the_predictions(backtest: Run) -> None:

@@ -19,7 +19,7 @@ class ModelState:
 
 @pytest.fixture
 def strategy() -> Any:
-    config = load_from_files([str(ROOT / "user_data" / "config.demo.json")])
+    config = load_from_files([str(ROOT / "user_data" / "config.demo-stationary.json")])
     config["runmode"] = RunMode.DRY_RUN
     strat = load_strategy_class()(config)
     strat.dp = RecordingProvider(RunMode.DRY_RUN)

@@ -12,7 +12,7 @@ from tests.freqtrade.strategy_helpers import ROOT, RecordingProvider, load_strat
 
 
 def make_strategy(**overrides: Any) -> Any:
-    config = load_from_files([str(ROOT / "user_data" / "config.demo.json")])
+    config = load_from_files([str(ROOT / "user_data" / "config.demo-stationary.json")])
     config.update(overrides)
     config["runmode"] = RunMode.BACKTEST
     strategy = load_strategy_class()(config)

@@ -51,7 +51,7 @@ def no_database(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_strategy(mode: str, candle: dict[str, float]) -> Any:
-    config = load_from_files([str(ROOT / "user_data" / "config.demo.json")])
+    config = load_from_files([str(ROOT / "user_data" / "config.demo-stationary.json")])
     config["itb"]["risk"] = RISK
     config["itb"]["thresholds"] = {"mode": mode}
     config["runmode"] = RunMode.BACKTEST
