@@ -199,3 +199,11 @@ def write_training_record(folder: Path, record: dict[str, Any]) -> Path:
     path = folder / TRAINING_RECORD
     path.write_text(json.dumps(record, indent=1))
     return path
+
+
+def pool_miss_text(pair: str, window: str) -> str:
+    """The warning of a backtest window whose models the task pool had not fitted."""
+    return (
+        f"ITB {pair}: window {window} was not fitted by the task pool (its training rows "
+        "differ from the pool's); fitted now"
+    )
