@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -196,9 +197,25 @@ def example_config(scenario: Scenario) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Timing:
+    """A backtest's wall and CPU seconds; ``indicators``: the wall seconds of FreqTrade's
+    indicator stage (FreqAI's training and predictions), from its log."""
+
     wall: float
     cpu: float
+    indicators: float
     manifests: list[dict[str, Any]]
+
+
+def log_seconds(log: str, first: str, then: str) -> float:
+    """Seconds between the first log line holding ``first`` and the next holding ``then``."""
+    stamps = {}
+    for line in log.splitlines():
+        for marker in (first, then):
+            if marker in line and marker not in stamps and (marker == first or first in stamps):
+                stamps[marker] = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+    if len(stamps) < 2:
+        return float("nan")
+    return (stamps[then] - stamps[first]).total_seconds()
 
 
 def backtest(folder: Path, datadir: Path, config: dict[str, Any], scenario: Scenario) -> Timing:
@@ -226,20 +243,22 @@ def backtest(folder: Path, datadir: Path, config: dict[str, Any], scenario: Scen
         text = log.read_text(errors="replace") if log.exists() else done.stderr
         sys.exit(f"backtest failed ({done.returncode}):\n{text[-3000:]}")
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    text = log.read_text(errors="replace")
+    indicators = log_seconds(text, "Running backtesting for Strategy", "Backtesting with data from")
     manifests = [
         json.loads(p.read_text()) for p in sorted(userdir.glob("models/*/*/itb_pool_*.json"))
     ]
-    return Timing(wall, cpu, manifests)
+    return Timing(wall, cpu, indicators, manifests)
 
 
-def task_seconds(manifests: Sequence[dict[str, Any]]) -> list[float]:
-    """The seconds of every fit the pool ran, over every pair."""
+def pool_fits(manifests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every fit the pool ran, over every pair (models found fitted are left out)."""
     return [
-        fit["seconds"]
+        fit
         for manifest in manifests
         for window in manifest["windows"]
         for fit in window["fits"]
-        if fit.get("seconds") is not None
+        if fit["fitted"]
     ]
 
 
@@ -249,15 +268,27 @@ def expected_wall(seconds: Sequence[float], workers: int) -> float:
 
 
 def describe_pool(manifests: Sequence[dict[str, Any]]) -> str:
-    seconds = task_seconds(manifests)
+    fits = pool_fits(manifests)
+    cpu = [fit["cpu_seconds"] for fit in fits]
+    wall = [fit["seconds"] for fit in fits]
     windows = sum(len(m["windows"]) for m in manifests)
-    lines = [
-        f"  {len(seconds)} fit tasks in {windows} windows, {sum(seconds):.1f} CPU s of fits, "
-        f"critical path {max(seconds, default=0):.2f} s (the longest fit; fits are independent)",
-        "  expected wall of the fits on N workers, max(critical path, total/N): "
-        + ", ".join(f"N={n}: {expected_wall(seconds, n):.1f} s" for n in (1, 2, 4, 8, 16, 64)),
-    ]
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            f"  {len(fits)} fit tasks in {windows} windows: {sum(cpu):.1f} CPU s "
+            f"({sum(wall):.1f} s wall on the workers); critical path {max(cpu, default=0):.2f} "
+            "CPU s (the longest fit: the fits of a pair depend on nothing but their rows)",
+            "  expected wall of the fits on N workers, max(critical path, total / N), CPU s: "
+            + ", ".join(f"N={n}: {expected_wall(cpu, n):.1f}" for n in (1, 2, 4, 8, 16, 64)),
+        ]
+    )
+
+
+def describe(timing: Timing) -> str:
+    return (
+        f"{timing.wall:.1f} s wall, {timing.cpu:.1f} s CPU; FreqAI (indicator stage) "
+        f"{timing.indicators:.1f} s wall, the rest (start, trade simulation, report) "
+        f"{timing.wall - timing.indicators:.1f} s"
+    )
 
 
 def main() -> None:
@@ -265,6 +296,9 @@ def main() -> None:
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     parser.add_argument("--repeat", type=int, default=1, help="side-by-side rounds")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--loop", action="store_true", help="also FreqAI's own loop (itb.compute.pool false)"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}; every wall time below is an upper bound (shared cores)")
     for key in args.scenario or ["demo", "5m-year"]:
@@ -278,25 +312,22 @@ def main() -> None:
             write_candles(datadir, scenario)
             walls: dict[str, list[float]] = {}
             for round_ in range(args.repeat):
-                for workers in args.workers:
+                runs = [(w, True) for w in args.workers] + [(1, False)] * args.loop
+                for workers, pooled in runs:
                     name = f"ITB, {workers} worker{'s' if workers > 1 else ''}"
-                    timing = backtest(
-                        Path(tmp) / "itb", datadir, itb_config(scenario, workers), scenario
-                    )
+                    config = itb_config(scenario, workers)
+                    if not pooled:
+                        name = "ITB, FreqAI's loop"
+                        config["itb"]["compute"]["pool"] = False
+                    timing = backtest(Path(tmp) / "itb", datadir, config, scenario)
                     walls.setdefault(name, []).append(timing.wall)
-                    print(
-                        f" round {round_ + 1} {name}: {timing.wall:.1f} s wall, "
-                        f"{timing.cpu:.1f} s CPU"
-                    )
-                    if round_ == 0 and workers == args.workers[0]:
+                    print(f" round {round_ + 1} {name}: {describe(timing)}")
+                    if round_ == 0 and pooled and workers == args.workers[0]:
                         print(describe_pool(timing.manifests))
                 if scenario.example:
                     timing = backtest(Path(tmp) / "ex", datadir, example_config(scenario), scenario)
                     walls.setdefault("FreqaiExampleStrategy", []).append(timing.wall)
-                    print(
-                        f" round {round_ + 1} FreqaiExampleStrategy: {timing.wall:.1f} s wall, "
-                        f"{timing.cpu:.1f} s CPU"
-                    )
+                    print(f" round {round_ + 1} FreqaiExampleStrategy: {describe(timing)}")
             if "FreqaiExampleStrategy" in walls:
                 example = walls["FreqaiExampleStrategy"]
                 for name, times in walls.items():

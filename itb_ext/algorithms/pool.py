@@ -192,11 +192,18 @@ def window_fits(
 
 
 def fit_model(fit: ModelFit) -> FitResult:
-    """Fit one task, as :func:`train_score_models` fits that (label, algorithm)."""
+    """Fit one task, as :func:`train_score_models` fits that (label, algorithm).
+
+    The fit runs on one thread (BLAS and OpenMP): the pool's parallelism is its tasks, and
+    threads of their own would only compete for the same cores.
+    """
+    from threadpoolctl import threadpool_limits
+
     started, cpu = time.perf_counter(), time.process_time()
-    trained = train_score_models(
-        fit.features, fit.labels, [fit.algorithm], seed=fit.seed, centred=fit.centred
-    )
+    with threadpool_limits(limits=1):
+        trained = train_score_models(
+            fit.features, fit.labels, [fit.algorithm], seed=fit.seed, centred=fit.centred
+        )
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return FitResult(fit.key, trained.models[0], seconds, cpu_seconds)
 

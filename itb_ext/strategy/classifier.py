@@ -31,19 +31,28 @@ TRAINING_RECORD = "itb_training.json"
 def predict_in_blocks(models: ScoreModels, features: pd.DataFrame) -> pd.DataFrame:
     """``models.predict`` over blocks of :data:`PREDICTION_BLOCK` rows, the last padded with zeros.
 
+    The models run on one thread (BLAS and OpenMP): a block is too small to share, and on a
+    busy machine waiting for a second thread on every block cost several times the work (the
+    values do not depend on the thread count: each row is computed alone).
+
     :param features: transformed features (any index; the result has a 0..n-1 index).
     """
+    from threadpoolctl import threadpool_limits
+
     features = features.reset_index(drop=True)
     parts = []
-    for start in range(0, len(features), PREDICTION_BLOCK):
-        block = features.iloc[start : start + PREDICTION_BLOCK]
-        rows = len(block)
-        if rows < PREDICTION_BLOCK:
-            padding = pd.DataFrame(0.0, index=range(PREDICTION_BLOCK - rows), columns=block.columns)
-            block = pd.concat([block, padding], ignore_index=True)
-        parts.append(models.predict(block.reset_index(drop=True)).iloc[:rows])
-    if not parts:
-        return models.predict(features)
+    with threadpool_limits(limits=1):
+        for start in range(0, len(features), PREDICTION_BLOCK):
+            block = features.iloc[start : start + PREDICTION_BLOCK]
+            rows = len(block)
+            if rows < PREDICTION_BLOCK:
+                padding = pd.DataFrame(
+                    0.0, index=range(PREDICTION_BLOCK - rows), columns=block.columns
+                )
+                block = pd.concat([block, padding], ignore_index=True)
+            parts.append(models.predict(block.reset_index(drop=True)).iloc[:rows])
+        if not parts:
+            return models.predict(features)
     return pd.concat(parts, ignore_index=True)
 
 
