@@ -44,6 +44,7 @@ from itb_ext.algorithms.pool import (
     window_record,
     write_manifest,
 )
+from itb_ext.errors import ITBError
 from itb_ext.strategy.classifier import failure_text, labels_from_targets
 from itb_ext.strategy.setup import ITBSetup
 
@@ -260,7 +261,7 @@ def pool_backtest(
             fits[window.model_id] = window_fits(
                 window.rows, setup.algorithms, setup.seed, versions=versions
             )
-        except Exception:  # no row to train on: the loop reports it
+        except ITBError:  # no row to train on: the loop meets and reports it
             continue
     every_fit = [fit for window_tasks in fits.values() for fit in window_tasks]
     done = {result.key: result for result in run_pool(every_fit, store, compute)}

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from itb_ext.algorithms import ScoreModels
+from itb_ext.algorithms.pool import FittedModels, WindowRows, window_models
 from itb_ext.pipeline.naming import class_names, label_of_target, score_column
 from itb_ext.signals.levels import BUY_LEVEL, SELL_LEVEL, quantile_levels
 from itb_ext.strategy.setup import ITBSetup
@@ -210,9 +211,22 @@ def write_training_record(folder: Path, record: dict[str, Any]) -> Path:
     return path
 
 
-def pool_miss_text(pair: str, window: str) -> str:
-    """The warning of a backtest window whose models the task pool had not fitted."""
-    return (
-        f"ITB {pair}: window {window} was not fitted by the task pool (its training rows "
-        "differ from the pool's); fitted now"
+def train_window(
+    setup: ITBSetup, rows: WindowRows, fitted: FittedModels | None
+) -> tuple[ScoreModels, str | None]:
+    """A training window's models: in a backtest, those the task pool fitted for these rows;
+    else (or for rows the pool did not see) fitted now on ``itb.compute``.
+
+    :param fitted: the task pool's models (None: no pool, as in live trading).
+    :return: the models, and a warning when the pool had not fitted them.
+    """
+    before = fitted.fitted if fitted is not None else 0
+    models = window_models(
+        rows, setup.algorithms, seed=setup.seed, compute=setup.raw.compute, store=fitted
+    )
+    if fitted is None or fitted.fitted == before:
+        return models, None
+    return models, (
+        f"window {rows.window} was not fitted by the task pool (its training rows differ from "
+        "the pool's); fitted now"
     )

@@ -19,7 +19,7 @@ from itb_ext.config.base import validate
 from itb_ext.config.compute import ComputeConfig
 from itb_ext.config.models import AlgorithmConfig
 from itb_ext.errors import ConfigError, ITBError
-from itb_ext.strategy.setup import ITBSectionModel
+from itb_ext.strategy.setup import ITBSectionModel, ITBSetup
 
 
 def algo(name: str, kind: str, **extra: object) -> AlgorithmConfig:
@@ -295,3 +295,38 @@ def test_the_manifest_keeps_the_windows_of_an_earlier_run(tmp_path: Path) -> Non
     assert first["rows_hash"] != second["rows_hash"]
     assert {f["key"] for f in first["fits"]}.isdisjoint(f["key"] for f in second["fits"])
     assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_only_backtests_and_hyperopt_train_as_one_pool() -> None:
+    freqai_model = pytest.importorskip("itb_ext.adapters.freqai_model")
+    from freqtrade.enums import RunMode
+
+    section = json.loads((Path(__file__).parents[2] / "user_data/itb-sample-1h.json").read_text())
+    pooled = ITBSetup.from_freqtrade_config(section)
+    section["itb"]["compute"] = {"pool": False}
+    unpooled = ITBSetup.from_freqtrade_config(section)
+    for mode in RunMode:
+        expected = mode in (RunMode.BACKTEST, RunMode.HYPEROPT)
+        assert freqai_model.pool_applies({"runmode": mode}, pooled) is expected, mode
+        assert not freqai_model.pool_applies({"runmode": mode}, unpooled)
+    live_models = {"runmode": RunMode.BACKTEST, "freqai_backtest_live_models": True}
+    assert not freqai_model.pool_applies(live_models, pooled)  # replays stored live predictions
+
+
+def test_a_window_the_pool_did_not_fit_is_fitted_and_told() -> None:
+    from itb_ext.strategy import classifier
+
+    section = json.loads((Path(__file__).parents[2] / "user_data/itb-sample-1h.json").read_text())
+    setup = ITBSetup.from_freqtrade_config(section)
+    X, labels = problem(n=200)
+    seen, unseen = pool.WindowRows("seen", X, labels), pool.WindowRows("unseen", X * 2, labels)
+    store = pool.FittedModels()
+    pool.run_pool(pool.window_fits(seen, setup.algorithms, setup.seed), store)
+    models, missed = classifier.train_window(setup, seen, store)
+    assert missed is None and store.fitted == 6  # 2 labels x 3 algorithms, fitted by the pool
+    models, missed = classifier.train_window(setup, unseen, store)
+    assert missed is not None and missed.startswith("window unseen was not fitted by the task pool")
+    assert store.fitted == 12 and models.columns == [
+        f"{label}_{a}" for label in ("high_30", "low_30") for a in ("svc", "lc", "gb")
+    ]
+    assert classifier.train_window(setup, unseen, None)[1] is None  # no pool: nothing to tell

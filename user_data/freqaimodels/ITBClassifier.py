@@ -20,7 +20,7 @@ from itb_ext.adapters.freqai_model import (
     pool_backtest,
     prepare_backtest,
 )
-from itb_ext.algorithms.pool import FittedModels, WindowRows, window_models
+from itb_ext.algorithms.pool import FittedModels, WindowRows
 from itb_ext.errors import ITBError
 from itb_ext.strategy import classifier
 from itb_ext.strategy.setup import ITBSetup
@@ -96,13 +96,10 @@ class ITBClassifier(BaseClassifierModel):
         in a backtest the task pool fitted them already for exactly these rows."""
         itb, features = self.itb, data_dictionary["train_features"]
         labels = classifier.labels_from_targets(data_dictionary["train_labels"])
-        rows, fitted = WindowRows(dk.model_filename, features, labels), self.fitted
-        before = fitted.fitted if fitted is not None else 0
-        models = window_models(
-            rows, itb.algorithms, seed=itb.seed, compute=itb.raw.compute, store=fitted
-        )
-        if fitted is not None and fitted.fitted > before:
-            logger.warning(classifier.pool_miss_text(dk.pair, dk.model_filename))
+        rows = WindowRows(dk.model_filename, features, labels)
+        models, missed = classifier.train_window(itb, rows, self.fitted)
+        if missed:
+            logger.warning(f"ITB {dk.pair}: {missed}")
         returns = classifier.window_returns(itb, models, features, live=self.live)
         if returns.levels:
             # a new dict: FreqAI hands every window the same one from the config
