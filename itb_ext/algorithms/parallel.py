@@ -1,16 +1,20 @@
-"""Fitting the models of one training window one after another, on local workers, or on Dask.
+"""Running fits one after another, on local workers, or on Dask.
 
 The estimators are built (and seeded) before they are sent anywhere, and each fit depends only
 on its estimator and its rows, so the fitted models are the same wherever they ran. joblib
 carries the work: ``local`` uses its process pool, ``dask`` its Dask backend, whose client is
 imported only then (a bot without ``itb.compute.backend: "dask"`` never imports Dask).
+
+:func:`fit_estimators` fits the models of one training window; :func:`run_tasks` runs any
+picklable function over a list of tasks the same way (the walk-forward task pool of
+:mod:`itb_ext.algorithms.pool` sends every fit of a backtest through it at once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -19,6 +23,9 @@ from itb_ext.errors import ConfigError, ITBError
 
 #: Seconds to wait for the Dask scheduler to answer, and for a first worker to join.
 DASK_CONNECT_SECONDS = 30
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -41,16 +48,42 @@ def fit_estimators(tasks: Sequence[FitTask], compute: ComputeConfig | None = Non
     :param compute: the ``itb.compute`` section (None: one after another in this process).
     :raises ITBError: Dask is not installed, or its scheduler does not answer.
     """
+    return run_tasks(_fit, tasks, compute)
+
+
+def run_tasks(
+    function: Callable[[Task], Result],
+    tasks: Sequence[Task],
+    compute: ComputeConfig | None = None,
+    *,
+    one_per_batch: bool = False,
+) -> list[Result]:
+    """``function`` over every task, as ``compute`` says; results in the order of ``tasks``.
+
+    :param function: a module-level (picklable) function of one task.
+    :param tasks: its arguments.
+    :param compute: the ``itb.compute`` section (None: one after another in this process).
+    :param one_per_batch: send each task on its own rather than in batches joblib sizes by
+        itself: tasks of very different lengths then spread evenly over the workers.
+    :raises ITBError: Dask is not installed, or its scheduler does not answer.
+    """
     if compute is None or not compute.parallel or (len(tasks) <= 1 and compute.backend == "local"):
-        return [_fit(task) for task in tasks]
+        return [function(task) for task in tasks]
     from joblib import Parallel, delayed
 
+    batch: int | str = 1 if one_per_batch else "auto"
     if compute.backend == "dask":
-        return _fit_on_dask(tasks, compute)
-    return list(Parallel(n_jobs=compute.n_jobs, backend="loky")(delayed(_fit)(t) for t in tasks))
+        return _run_on_dask(function, tasks, compute, batch)
+    parallel = Parallel(n_jobs=compute.n_jobs, backend="loky", batch_size=batch)
+    return list(parallel(delayed(function)(task) for task in tasks))
 
 
-def _fit_on_dask(tasks: Sequence[FitTask], compute: ComputeConfig) -> list[Any]:
+def _run_on_dask(
+    function: Callable[[Task], Result],
+    tasks: Sequence[Task],
+    compute: ComputeConfig,
+    batch: int | str,
+) -> list[Result]:
     from joblib import Parallel, delayed, parallel_config
 
     try:
@@ -71,6 +104,7 @@ def _fit_on_dask(tasks: Sequence[FitTask], compute: ComputeConfig) -> list[Any]:
             parallel_config(backend="dask", wait_for_workers_timeout=DASK_CONNECT_SECONDS),
         ):
             jobs = compute.n_jobs if compute.n_jobs > 0 else None
-            return list(Parallel(n_jobs=jobs)(delayed(_fit)(t) for t in tasks))
+            parallel = Parallel(n_jobs=jobs, batch_size=batch)
+            return list(parallel(delayed(function)(task) for task in tasks))
     finally:
         client.close()

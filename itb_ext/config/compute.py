@@ -1,4 +1,4 @@
-"""Where the models of a training window are fitted: the ``itb.compute`` section."""
+"""Where the models are fitted: the ``itb.compute`` section."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from itb_ext.config.base import FrozenModel
 
 
 class ComputeConfig(FrozenModel):
-    """How the (label, algorithm) models of one training window are fitted.
+    """How the (label, algorithm) models are fitted.
 
     :param n_jobs: models fitted at the same time (1 = one after another in this process; -1 =
         one per core). With ``backend: "dask"`` it caps the tasks sent to the cluster at once.
+    :param pool: in a backtest (and hyperopt), fit every window's models of a pair as one pool
+        of tasks before FreqAI's walk-forward loop replays the windows, and keep the fitted
+        models by a hash of their training rows, so that a rerun fits only what changed
+        (:mod:`itb_ext.algorithms.pool`). ``false``: FreqAI's loop fits each window in turn.
+        Live trading always retrains on FreqAI's schedule.
     :param backend: ``local`` (worker processes on this machine, through joblib) or ``dask``
         (the workers of a Dask cluster, through joblib's Dask backend).
     :param scheduler: address of the Dask scheduler (``tcp://host:8786``); required for
@@ -21,6 +26,7 @@ class ComputeConfig(FrozenModel):
     """
 
     n_jobs: int = Field(default=1, ge=-1)
+    pool: bool = True
     backend: Literal["local", "dask"] = "local"
     scheduler: str | None = Field(
         default=None, pattern=r"^(tcp|tls|inproc|ws|wss)://\S+$", validate_default=True

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from itb_ext.algorithms import ScoreModels
+from itb_ext.algorithms.pool import FittedModels, WindowRows, window_models
 from itb_ext.pipeline.naming import base_rate_column, class_names, label_of_target, score_column
 from itb_ext.signals.levels import BUY_LEVEL, SELL_LEVEL, quantile_levels
 from itb_ext.strategy.setup import ITBSetup
@@ -31,19 +32,28 @@ TRAINING_RECORD = "itb_training.json"
 def predict_in_blocks(models: ScoreModels, features: pd.DataFrame) -> pd.DataFrame:
     """``models.predict`` over blocks of :data:`PREDICTION_BLOCK` rows, the last padded with zeros.
 
+    The models run on one thread (BLAS and OpenMP): a block is too small to share, and on a
+    busy machine waiting for a second thread on every block cost several times the work (the
+    values do not depend on the thread count: each row is computed alone).
+
     :param features: transformed features (any index; the result has a 0..n-1 index).
     """
+    from threadpoolctl import threadpool_limits
+
     features = features.reset_index(drop=True)
     parts = []
-    for start in range(0, len(features), PREDICTION_BLOCK):
-        block = features.iloc[start : start + PREDICTION_BLOCK]
-        rows = len(block)
-        if rows < PREDICTION_BLOCK:
-            padding = pd.DataFrame(0.0, index=range(PREDICTION_BLOCK - rows), columns=block.columns)
-            block = pd.concat([block, padding], ignore_index=True)
-        parts.append(models.predict(block.reset_index(drop=True)).iloc[:rows])
-    if not parts:
-        return models.predict(features)
+    with threadpool_limits(limits=1):
+        for start in range(0, len(features), PREDICTION_BLOCK):
+            block = features.iloc[start : start + PREDICTION_BLOCK]
+            rows = len(block)
+            if rows < PREDICTION_BLOCK:
+                padding = pd.DataFrame(
+                    0.0, index=range(PREDICTION_BLOCK - rows), columns=block.columns
+                )
+                block = pd.concat([block, padding], ignore_index=True)
+            parts.append(models.predict(block.reset_index(drop=True)).iloc[:rows])
+        if not parts:
+            return models.predict(features)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -213,3 +223,29 @@ def write_training_record(folder: Path, record: dict[str, Any]) -> Path:
     path = folder / TRAINING_RECORD
     path.write_text(json.dumps(record, indent=1))
     return path
+
+
+def train_window(
+    setup: ITBSetup, rows: WindowRows, fitted: FittedModels | None
+) -> tuple[ScoreModels, str | None]:
+    """A training window's models: in a backtest, those the task pool fitted for these rows;
+    else (or for rows the pool did not see) fitted now on ``itb.compute``.
+
+    :param fitted: the task pool's models (None: no pool, as in live trading).
+    :return: the models, and a warning when the pool had not fitted them.
+    """
+    before = fitted.fitted if fitted is not None else 0
+    models = window_models(
+        rows,
+        setup.algorithms,
+        seed=setup.seed,
+        compute=setup.raw.compute,
+        store=fitted,
+        centred=setup.raw.centred_scores,
+    )
+    if fitted is None or fitted.fitted == before:
+        return models, None
+    return models, (
+        f"window {rows.window} was not fitted by the task pool (its training rows differ from "
+        "the pool's); fitted now"
+    )

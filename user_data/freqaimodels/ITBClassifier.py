@@ -14,8 +14,13 @@ from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from freqtrade.strategy import IStrategy
 
-from itb_ext.adapters.freqai_model import failed_training_message, prepare_backtest
-from itb_ext.algorithms import train_score_models
+from itb_ext.adapters.freqai_model import (
+    failed_training_message,
+    pool_applies,
+    pool_backtest,
+    prepare_backtest,
+)
+from itb_ext.algorithms.pool import FittedModels, WindowRows
 from itb_ext.errors import ITBError
 from itb_ext.strategy import classifier
 from itb_ext.strategy.setup import ITBSetup
@@ -29,7 +34,9 @@ class ITBClassifier(BaseClassifierModel):
     Each ``&-<label>`` target (classes ``<label>:yes``/``<label>:no``) gets one model per entry
     of ``itb.algorithms``. Predictions are ITB-named probability columns (``high_30_svc``), plus
     the ``&-<label>`` class voted by the mean probability. A failed training stops a backtest
-    with an error instead of trading on empty predictions.
+    with an error instead of trading on empty predictions. In a backtest, every window's models
+    of a pair are fitted as one pool of tasks before FreqAI's loop replays the windows
+    (``itb.compute.pool``; :func:`itb_ext.adapters.freqai_model.pool_backtest`).
     """
 
     model: Any  # the models of the pair's current window (itb_ext.algorithms.ScoreModels)
@@ -43,6 +50,8 @@ class ITBClassifier(BaseClassifierModel):
         self._training_error: BaseException | None = None
         #: Per pair, the last live training failure (cleared by a success); the strategy tells it.
         self.training_failures: dict[str, str] = {}
+        #: In a backtest, the models the task pool fitted for the pair's windows.
+        self.fitted: FittedModels | None = None
 
     def extract_data_and_train_model(
         self,
@@ -67,6 +76,9 @@ class ITBClassifier(BaseClassifierModel):
         """FreqAI's walk-forward backtest, also predicting the timerange's last candle."""
         startup = strategy.startup_candle_count
         prepare_backtest(dk, dataframe, metadata["pair"], self.config, startup)
+        self.fitted = None
+        if pool_applies(self.config, self.itb):
+            self.fitted = pool_backtest(self, dataframe, metadata, dk, strategy, self.itb)
         return super().start_backtesting(dataframe, metadata, dk, strategy)
 
     def train(
@@ -80,17 +92,14 @@ class ITBClassifier(BaseClassifierModel):
             raise
 
     def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
-        """Train every (label, algorithm) model on the whole window (ITB has no test split)."""
+        """Train every (label, algorithm) model on the whole window (ITB has no test split);
+        in a backtest the task pool fitted them already for exactly these rows."""
         itb, features = self.itb, data_dictionary["train_features"]
         labels = classifier.labels_from_targets(data_dictionary["train_labels"])
-        models = train_score_models(
-            features,
-            labels,
-            itb.algorithms,
-            seed=itb.seed,
-            compute=itb.raw.compute,
-            centred=itb.raw.centred_scores,
-        )
+        rows = WindowRows(dk.model_filename, features, labels)
+        models, missed = classifier.train_window(itb, rows, self.fitted)
+        if missed:
+            logger.warning(f"ITB {dk.pair}: {missed}")
         returns = classifier.window_returns(itb, models, features, live=self.live)
         if returns.levels:
             # a new dict: FreqAI hands every window the same one from the config
