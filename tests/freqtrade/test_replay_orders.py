@@ -86,7 +86,7 @@ def test_a_stop_limit_sell_triggers_on_the_path_and_fills_at_its_limit(replay: A
 
 
 def test_a_stop_loss_market_order_fills_at_the_triggering_price(replay: Any) -> None:
-    exchange, api, clock = replay
+    _, api, clock = replay
     api.create_order("BTC/USDT", "market", "buy", 0.01)
     stop = api.create_order("BTC/USDT", "stop_loss", "sell", 0.00999, None, {"stopPrice": 5600})
     at(clock, 50)
@@ -127,7 +127,7 @@ def test_partial_fills_take_a_fraction_then_the_rest_after_the_delay(replay: Any
 
 
 def test_the_exchange_cancels_and_expires_orders_on_its_own(replay: Any) -> None:
-    exchange, api, clock = replay
+    exchange, api, _ = replay
     low = api.create_order("BTC/USDT", "limit", "buy", 0.01, 5000)
     lower = api.create_order("BTC/USDT", "limit", "buy", 0.01, 4900)
     assert api.fetch_balance()["USDT"]["used"] == pytest.approx(50 + 49)
