@@ -556,6 +556,11 @@ class ReplayExchange:
                 )
             )
 
+    def clear_faults(self) -> None:
+        """Drop the injected faults still waiting (the exchange answers normally again)."""
+        with self._lock:
+            self._faults.clear()
+
     def faults_pending(self) -> int:
         """How many injected status/stall faults are still waiting for a request."""
         with self._lock:

@@ -15,6 +15,7 @@ from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter, IStrategy
 
 from itb_ext.adapters import freqai_strategy as trades
+from itb_ext.adapters import live_orders
 from itb_ext.errors import ITBError
 from itb_ext.risk.kill_switch import Halt, halt_file, start_up
 from itb_ext.risk.policy import RiskPolicy
@@ -65,6 +66,7 @@ class ITBStrategy(IStrategy):
             setattr(self, name, value)
         self._halt: Halt | None = None  # the kill switch's, dry-run and live
         self._twap_planned: dict[str, float] = {}  # per pair: the stake of the entry in flight
+        self._exchange_checks = live_orders.ExchangeChecks(self.itb.raw.risk.reconcile)
 
     def load_params_from_file(self) -> dict[str, Any]:
         """The hyperopt result beside this file if this config produced it; logs the values used."""
@@ -154,7 +156,9 @@ class ITBStrategy(IStrategy):
             self._tell(self.alerts.kill_switch(self._halt, self._halt_path, True, cleared))
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Halt when the daily loss or the drawdown passes its hard limit (``itb.risk``)."""
+        """Check the exchange against the trades (``itb.risk.reconcile``); halt when the daily
+        loss or the drawdown passes its hard limit (``itb.risk.kill_switch``)."""
+        self._tell(self._exchange_checks.run(self, current_time))
         cfg = self.itb.raw.risk.kill_switch
         if self._halt is not None or not cfg.enabled or not self._is_trading():
             return
@@ -193,7 +197,10 @@ class ITBStrategy(IStrategy):
         current_profit: float,
         **kwargs: Any,
     ) -> str | None:
-        return "kill_switch" if self._halt is not None else None
+        return "kill_switch" if self._halt is not None else live_orders.exit_reason(trade)
+
+    def confirm_trade_exit(self, pair: str, trade: Trade, *args: Any, **kwargs: Any) -> bool:
+        return live_orders.confirm_exit(trade, kwargs["exit_reason"], self.dp.runmode)
 
     def check_entry_timeout(
         self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
