@@ -124,10 +124,15 @@ class ExchangeChecks:
         self._unprotected: dict[int, datetime] = {}
         self._told: set[int] = set()
         self._flattened: dict[str, float] = {}
+        self._entries: dict[str, tuple[frozenset[int], float]] = {}
+        self._live = False
+        self._checks = 0
+        self._announced: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     def run(self, strategy: IStrategy, now: datetime) -> Messages:
         """``bot_loop_start``: read, compare, act; the messages for the operator."""
-        if not self.cfg.enabled or strategy.dp is None or strategy.dp.runmode != RunMode.LIVE:
+        self._live = strategy.dp is not None and strategy.dp.runmode == RunMode.LIVE
+        if not self.cfg.enabled or not self._live:
             return ()
         exchange: Exchange = strategy.dp._exchange  # no public handle (see the module docs)
         try:
@@ -140,6 +145,31 @@ class ExchangeChecks:
         if strategy.order_types.get("stoploss_on_exchange"):
             messages += self._stops(strategy, reading, now)
         return messages
+
+    def entry_allowed(self, pair: str) -> bool:
+        """``confirm_trade_entry``, once every other rule allowed the entry: no entry on a
+        pair whose last entry order did not become a trade, for ``lost_order_wait_seconds``.
+
+        FreqTrade calls it just before placing the order; when the request then fails, no
+        trade is recorded, so a later call that finds no new trade on the pair knows the last
+        order was lost: it may still be executed, and the holdings check will see it.
+        """
+        if not self.cfg.enabled or not self._live:
+            return True
+        clock = time.monotonic()  # a request the bot gave up on may still be served: real time
+        trades = frozenset(int(t.id) for t in Trade.get_trades_proxy(pair=pair))
+        last = self._entries.get(pair)
+        if last is not None and not trades - last[0]:
+            waited = clock - last[1]
+            if waited < self.cfg.lost_order_wait_seconds:
+                logger.warning(
+                    f"ITB exchange check: no entry on {pair} for "
+                    f"{self.cfg.lost_order_wait_seconds - waited:.0f} s: its last entry order "
+                    "did not become a trade and may still be executed"
+                )
+                return False
+        self._entries[pair] = (trades, clock)
+        return True
 
     # ------------------------------------------------------------------ holdings
     def _holdings(
@@ -157,16 +187,23 @@ class ExchangeChecks:
         self._streak = self._streak + 1 if same and not found.clean else int(not found.clean)
         self._last = found
         paused = _paused(PAUSE_MISMATCH, now)
+        if self._checks == 0 and paused:
+            self._announced = ((), ())  # a pause from before a restart: /locks showed it
+        self._checks += 1
         if found.clean:
+            told, self._announced = self._announced, None
             if not paused:
                 return ()
             strategy.unlock_reason(PAUSE_MISMATCH)
-            return (Alert(RESUMED_HOLDINGS, logging.WARNING),)
+            return (Alert(RESUMED_HOLDINGS, logging.WARNING),) if told is not None else ()
+        if not paused:
+            # At first sight: FreqTrade would place a lost entry again on this very loop.
+            strategy.lock_pair("*", now + _PAUSE_LENGTH, PAUSE_MISMATCH)
         if self._streak < self.cfg.confirm_checks:
             return ()
         messages: Messages = ()
-        if not paused:
-            strategy.lock_pair("*", now + _PAUSE_LENGTH, PAUSE_MISMATCH)
+        if self._announced != found.key():
+            self._announced = found.key()
             messages = (Alert(_mismatch_text(found, strategy, self.cfg), logging.ERROR),)
         if self.cfg.on_mismatch == "flatten":
             messages += self._flatten(exchange, found, reading)
@@ -216,8 +253,8 @@ class ExchangeChecks:
         overdue = sorted(i for i, since in self._unprotected.items() if now - since >= grace)
         messages: Messages = ()
         for trade_id in overdue:
-            if trade_id in self._told:
-                continue
+            if trade_id in self._told or exit_reason(reading.trades[trade_id]) is not None:
+                continue  # told already, or leaving anyway
             self._told.add(trade_id)
             position, waited = bare[trade_id], now - self._unprotected[trade_id]
             if self.cfg.on_unprotected == "exit":
@@ -282,7 +319,7 @@ def _position(trade: Trade, exchange: Exchange) -> Position:
         amount=booked,
         buying=sum(o.safe_amount for o in opened if o.ft_order_side == entry),
         selling=sum(o.safe_amount for o in opened if o.ft_order_side in exits),
-        slack=abs(float(trade.amount or 0.0) - booked) if settled else 0.0,
+        recorded=float(trade.amount or 0.0) if settled else booked,
         stop_amount=sum(o.safe_remaining for o in stops),
         sellable=exchange.amount_to_precision(trade.pair, trade.amount) if settled else 0.0,
         exiting=any(o.ft_order_side == trade.exit_side for o in opened),

@@ -84,14 +84,20 @@ class ReconcileConfig(FrozenModel):
 
     Holdings: the exchange's balance of each traded asset (free and locked) must be what the
     open trades hold, give or take their open orders, plus ``outside_holdings``. A difference
-    worth more than ``dust`` that persists over ``confirm_checks`` checks, or an open order on a
-    traded pair that the bot never placed, is a mismatch, e.g. an entry that timed out on the
-    bot but was executed on the exchange: a position without a trade record, without a stop and
-    outside the kill switch's count. On a mismatch entries pause (a global pair lock) and the
-    bot says so on Telegram; with ``on_mismatch: "flatten"`` it also cancels the unknown orders
-    and sells the unexplained holdings at market (each at most once per ``flatten_wait_seconds``:
-    an order that timed out may still be executed). Entries resume by themselves once the
-    holdings agree again.
+    worth more than ``dust``, or an open order on a traded pair that the bot never placed, is a
+    mismatch, e.g. an entry that timed out on the bot but was executed on the exchange: a
+    position without a trade record, without a stop and outside the kill switch's count. A
+    mismatch pauses entries at once (a global pair lock: FreqTrade would place a lost entry
+    again on its next loop); once it has persisted over ``confirm_checks`` checks the bot says
+    so on Telegram, and with ``on_mismatch: "flatten"`` it also cancels the unknown orders and
+    sells the unexplained holdings at market (at most once per ``flatten_wait_seconds`` per
+    asset: an order that timed out may still be executed). Entries resume by themselves once
+    the holdings agree again.
+
+    Lost entries: an entry order whose request failed (a timeout, a 500) may still be executed
+    on the exchange, and FreqTrade would place the entry again on its next loop. After a failed
+    entry the bot places no other entry on that pair for ``lost_order_wait_seconds`` (real
+    seconds: a network delay), long enough for the holdings check to see the lost order.
 
     Stops: with the stop on the exchange (``order_types.stoploss_on_exchange``), an open trade
     must have a stop order covering its amount; FreqTrade re-places a missing one on every
@@ -109,6 +115,8 @@ class ReconcileConfig(FrozenModel):
     :param confirm_checks: consecutive checks a mismatch must persist before it counts, so an
         order filled between the bot's reads is not taken for a lost one.
     :param flatten_wait_seconds: real seconds between two flattening orders for one asset.
+    :param lost_order_wait_seconds: real seconds without a new entry on a pair after an entry
+        order on it that did not become a trade.
     :param stop_grace_seconds: how long an open trade may go without its stop on the exchange.
     :param on_unprotected: ``exit`` the trade or ``pause`` entries.
     """
@@ -119,6 +127,7 @@ class ReconcileConfig(FrozenModel):
     outside_holdings: dict[str, float] = Field(default_factory=dict)
     confirm_checks: int = Field(default=2, ge=1, le=100)
     flatten_wait_seconds: float = Field(default=30.0, ge=0)
+    lost_order_wait_seconds: float = Field(default=60.0, ge=0)
     stop_grace_seconds: float = Field(default=120.0, ge=0)
     on_unprotected: Literal["exit", "pause"] = "exit"
 

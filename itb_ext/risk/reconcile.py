@@ -26,11 +26,12 @@ class Position:
 
     :param trade_id: the bot's trade id; :param pair: e.g. ``BTC/USDT``; :param asset: its base.
     :param amount: what its filled orders booked, net of commissions taken in the asset.
+    :param recorded: the trade's own figure (FreqTrade's ``amount``), which may be rounded or
+        adjusted; where it differs from ``amount`` the difference counts either way.
     :param buying: what its open entry orders may buy.
     :param selling: what its open exit and stop orders may sell.
-    :param slack: uncertainty of ``amount`` either way (FreqTrade's figure against the orders').
     :param stop_amount: what its open stop orders cover.
-    :param sellable: ``amount`` rounded down to the market's lot size: what a stop can cover.
+    :param sellable: ``recorded`` rounded down to the market's lot size: what a stop covers.
     :param exiting: an exit order of it is open (its stop is off while the exit works).
     :param order_ids: the exchange ids of its orders, open or not.
     """
@@ -39,13 +40,22 @@ class Position:
     pair: str
     asset: str
     amount: float
+    recorded: float = 0.0
     buying: float = 0.0
     selling: float = 0.0
-    slack: float = 0.0
     stop_amount: float = 0.0
     sellable: float = 0.0
     exiting: bool = False
     order_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def slack(self) -> float:
+        return abs(self.recorded - self.amount)
+
+    @property
+    def busy(self) -> bool:
+        """An entry or exit order of it is open."""
+        return self.buying > 0 or self.exiting
 
 
 @dataclass(frozen=True)

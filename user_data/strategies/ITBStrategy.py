@@ -178,15 +178,16 @@ class ITBStrategy(IStrategy):
         side: str,
         **kwargs: Any,
     ) -> bool:
-        """No entry while halted, nor one the entry rules of ``itb.risk`` refuse."""
+        """No entry while halted, nor one the entry rules of ``itb.risk`` refuse, nor one on a
+        pair whose last entry order was lost (``itb.risk.reconcile``)."""
         if self._halt is not None or not self.risk.cfg.enabled:
-            return self._halt is None
+            return self._halt is None and self._exchange_checks.entry_allowed(pair)
         candle = self._newest_candle(pair)
         reason = self.risk.entry_refusal(
             trades.entry_context(current_time, self._equity(0), candle)
         )
         self._tell(self.alerts.entry_refused(reason, current_time))
-        return reason is None
+        return reason is None and self._exchange_checks.entry_allowed(pair)
 
     def custom_exit(
         self,
