@@ -247,7 +247,10 @@ class ExchangeChecks:
 
     # ------------------------------------------------------------------ stops
     def _stops(self, strategy: IStrategy, reading: Reading, now: datetime) -> Messages:
-        bare = {p.trade_id: p for p in unprotected(reading.positions)}
+        # An order the bot never placed may hold the asset (a stop whose placement timed out
+        # but was executed): the holdings check deals with it first, the grace starts after.
+        foreign = {o.pair for o in self._last.unknown_orders} if self._last else set()
+        bare = {p.trade_id: p for p in unprotected(reading.positions) if p.pair not in foreign}
         self._unprotected = unprotected_since(self._unprotected, bare, now)
         grace = timedelta(seconds=self.cfg.stop_grace_seconds)
         overdue = sorted(i for i, since in self._unprotected.items() if now - since >= grace)

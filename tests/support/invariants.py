@@ -115,7 +115,8 @@ def duplicates(exchange: ReplayExchange, bot_orders: Sequence[Mapping[str, Any]]
             if o.symbol == lost.symbol
             and o.side == lost.side
             and not o.is_stop
-            and lost.created_ms < o.created_ms <= window
+            and o.order_id > lost.order_id
+            and o.created_ms <= window
         ]
         count += bool(again)
     for pair in exchange.markets:
