@@ -125,6 +125,7 @@ class ExchangeChecks:
         self._told: set[int] = set()
         self._flattened: dict[str, float] = {}
         self._entries: dict[str, tuple[frozenset[int], float]] = {}
+        self._waiting: set[str] = set()
         self._live = False
         self._checks = 0
         self._announced: tuple[tuple[str, ...], tuple[str, ...]] | None = None
@@ -134,6 +135,7 @@ class ExchangeChecks:
         self._live = strategy.dp is not None and strategy.dp.runmode == RunMode.LIVE
         if not self.cfg.enabled or not self._live:
             return ()
+        self._entries_placed()
         exchange: Exchange = strategy.dp._exchange  # no public handle (see the module docs)
         try:
             reading = read(strategy, exchange, self.cfg)
@@ -150,26 +152,39 @@ class ExchangeChecks:
         """``confirm_trade_entry``, once every other rule allowed the entry: no entry on a
         pair whose last entry order did not become a trade, for ``lost_order_wait_seconds``.
 
-        FreqTrade calls it just before placing the order; when the request then fails, no
-        trade is recorded, so a later call that finds no new trade on the pair knows the last
-        order was lost: it may still be executed, and the holdings check will see it.
+        FreqTrade calls it just before placing the order. When the order is placed, its trade
+        is in the database by the start of the next loop (:meth:`run` notes it; FreqTrade may
+        delete it later, when the order is cancelled unfilled). When the request fails, no
+        trade is recorded: the order may still be executed, and the holdings check will see it.
         """
         if not self.cfg.enabled or not self._live:
             return True
         clock = time.monotonic()  # a request the bot gave up on may still be served: real time
-        trades = frozenset(int(t.id) for t in Trade.get_trades_proxy(pair=pair))
-        last = self._entries.get(pair)
-        if last is not None and not trades - last[0]:
-            waited = clock - last[1]
+        pending = self._entries.get(pair)
+        if pending is not None and not self._has_new_trade(pair, pending[0]):
+            waited = clock - pending[1]
             if waited < self.cfg.lost_order_wait_seconds:
-                logger.warning(
-                    f"ITB exchange check: no entry on {pair} for "
-                    f"{self.cfg.lost_order_wait_seconds - waited:.0f} s: its last entry order "
-                    "did not become a trade and may still be executed"
-                )
+                if pair not in self._waiting:
+                    self._waiting.add(pair)
+                    logger.warning(
+                        f"ITB exchange check: no entry on {pair} for "
+                        f"{self.cfg.lost_order_wait_seconds - waited:.0f} s: its last entry "
+                        "order did not become a trade and may still be executed"
+                    )
                 return False
-        self._entries[pair] = (trades, clock)
+        self._entries[pair] = (_trade_ids(pair), clock)
+        self._waiting.discard(pair)
         return True
+
+    def _entries_placed(self) -> None:
+        """Forget the entries whose trade has appeared since they were allowed."""
+        for pair, (before, _) in list(self._entries.items()):
+            if self._has_new_trade(pair, before):
+                del self._entries[pair]
+
+    @staticmethod
+    def _has_new_trade(pair: str, before: frozenset[int]) -> bool:
+        return bool(_trade_ids(pair) - before)
 
     # ------------------------------------------------------------------ holdings
     def _holdings(
@@ -305,6 +320,10 @@ def read(strategy: IStrategy, exchange: Exchange, cfg: ReconcileConfig) -> Readi
     }
     by_id = {int(t.id): t for t in trades}
     return Reading(holdings, free, positions, open_orders, prices, by_asset, dust, by_id)
+
+
+def _trade_ids(pair: str) -> frozenset[int]:
+    return frozenset(int(t.id) for t in Trade.get_trades_proxy(pair=pair))
 
 
 def _position(trade: Trade, exchange: Exchange) -> Position:
