@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo compare test test-fast lint bench docs clean
+.PHONY: install demo compare test test-fast lint bench docs chaos clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ bench: $(STAMP)
 # the documentation site into site/; --strict turns every broken link or stale page into an error
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# A seeded soak of the live order path on the replay exchange (127.0.0.1 only, at most 10 min):
+# faults on every endpoint, partial fills, rejects, timed-out fills, exchange cancels, kill -9.
+# CHAOS_SEED picks the draws (default 1); the last line says what the account check found.
+chaos: $(STAMP)
+	$(PY) -m tests.support.chaos
 
 clean:
 	rm -rf $(VENV) demo_output site user_data/models user_data/backtest_results

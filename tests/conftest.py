@@ -27,9 +27,13 @@ E2E_FOLDER = ROOT / "tests" / "freqtrade"
 #: Modules of tests/freqtrade whose tests drive bots on the replay exchange (or its harness).
 LIVE_MODULES = frozenset(
     {
+        "test_chaos.py",
+        "test_exchange_stop.py",
         "test_itb_live.py",
         "test_kill_switch_live.py",
         "test_model_health_live.py",
+        "test_order_faults.py",
+        "test_partial_fills.py",
         "test_postgres.py",
         "test_producer_consumer.py",
         "test_replay_harness.py",

@@ -15,7 +15,12 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from itb_ext.config.base import FrozenModel
-from itb_ext.config.risk_controls import KillSwitchConfig, ModelHealthConfig, TwapConfig
+from itb_ext.config.risk_controls import (
+    KillSwitchConfig,
+    ModelHealthConfig,
+    ReconcileConfig,
+    TwapConfig,
+)
 
 SizingMode = Literal["fixed", "volatility", "kelly", "volatility_target"]
 SIZING_MODES: tuple[SizingMode, ...] = ("fixed", "volatility", "kelly", "volatility_target")
@@ -181,6 +186,7 @@ class RiskConfig(FrozenModel):
     :param kill_switch: automatic halt beyond hard loss limits (dry-run and live).
     :param twap: sliced entries of large stakes.
     :param model_health: rolling out-of-sample model quality and the entry pause.
+    :param reconcile: the live checks of the exchange's holdings and stops against the trades.
     :param min_hold_candles: an exit signal is not followed before the trade has been open this
         many candles (0 = off), so a score hovering at the sell level does not churn fees; stops,
         the kill switch, ROI and forced exits are always followed.
@@ -198,5 +204,6 @@ class RiskConfig(FrozenModel):
     kill_switch: KillSwitchConfig = Field(default_factory=KillSwitchConfig)
     twap: TwapConfig = Field(default_factory=TwapConfig)
     model_health: ModelHealthConfig = Field(default_factory=ModelHealthConfig)
+    reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     min_hold_candles: int = Field(default=0, ge=0)
     i_accept: tuple[AcceptedRisk, ...] = ()

@@ -22,7 +22,7 @@ import pytest
 from itb_ext.evaluation.stored import read_backtest_stats, read_window_predictions
 from tests.freqtrade.conftest import CANDLES, USER_DATA, make_userdir, run_offline, write_config
 
-pytestmark = [pytest.mark.usefixtures("freqtrade_installed"), pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("freqtrade_installed")]
 
 PAIRS = ("BTC/USD", "ETH/USD")
 #: three 7-day windows, each trained on the 30 days before it

@@ -48,20 +48,31 @@ Prices between candle boundaries
     the path has touched its price.
 
 Orders (live mode)
-    LIMIT, LIMIT_MAKER and MARKET orders with Binance's filters (PRICE_FILTER, LOT_SIZE,
-    NOTIONAL) and balance checks. A marketable order fills at once at the path price (taker);
-    a resting limit order fills at its limit price when the path crosses it (maker). Commission
-    (``fee``, 0.1 % by default) is charged in the asset received, like Binance without BNB.
-    Orders are matched lazily, before answering any request, so every observer sees a
-    consistent book. Signed endpoints check the API key and the HMAC-SHA256 signature.
+    LIMIT, LIMIT_MAKER, MARKET, STOP_LOSS_LIMIT and STOP_LOSS orders with Binance's filters
+    (PRICE_FILTER, LOT_SIZE, NOTIONAL) and balance checks, kept by the order book of
+    :mod:`tests.support.orders` (its docstring has the rules). A marketable order fills at once at
+    the path price (taker); a resting limit order fills at its limit price when the path crosses
+    it (maker); a stop-limit order triggers when the path reaches its stop and fills at its limit.
+    Commission (``fee``, 0.1 % by default) is charged in the asset received, like Binance without
+    BNB. Orders are matched lazily, before answering any request, walking the path in time
+    order, so every observer sees a consistent book. Signed endpoints check the API key and the
+    HMAC-SHA256 signature.
 
 Fault injection
     :meth:`ReplayExchange.fail_next` (HTTP 500, 429 with ``Retry-After``, any status),
-    :meth:`ReplayExchange.stall_next` (answer after a delay longer than the client's timeout),
-    :meth:`ReplayExchange.drop_candle` (a gap in klines), :meth:`ReplayExchange.delay_candle`
-    (that candle and the later ones stay out of klines until it is ``seconds`` old, as when the
-    exchange lags: FreqTrade, which drops the last row as incomplete, sees its newest closed
-    candle late and warns "Outdated history"). Every request is logged
+    :meth:`ReplayExchange.stall_next` (answer after a delay longer than the client's timeout;
+    with ``execute_first`` the request is served first: an order that timed out on the client
+    but was executed on the exchange), both on any endpoint and optionally only for requests
+    with given parameters (``params={"type": "STOP_LOSS_LIMIT"}``);
+    :meth:`ReplayExchange.reject_next` (an order refused with Binance's error of one class),
+    :meth:`ReplayExchange.partial_next` (partial fills: a fraction at first, the rest after a
+    delay or never), :meth:`ReplayExchange.cancel_on_exchange` (an order cancelled or expired by
+    the exchange); :meth:`ReplayExchange.drop_candle` (a gap in klines),
+    :meth:`ReplayExchange.delay_candle` (that candle and the later ones stay out of klines until
+    it is ``seconds`` old, as when the exchange lags: FreqTrade, which drops the last row as
+    incomplete, sees its newest closed candle late and warns "Outdated history"). A
+    :class:`RequestHook` (:attr:`ReplayExchange.hook`) draws faults and order plans per request,
+    for seeded soaks (:mod:`tests.support.chaos`). Every request is logged
     (:attr:`ReplayExchange.requests`).
 
 Endpoints
@@ -94,10 +105,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
@@ -105,6 +116,33 @@ import pandas as pd
 
 from tests.support.clock import SimClock
 from tests.support.http import LocalJSONServer
+from tests.support.orders import (
+    REJECTS,
+    ExchangeError,
+    ExchangeOrder,
+    OrderBook,
+    OrderPlan,
+)
+from tests.support.orders import fmt as _fmt
+from tests.support.orders import round_to as _round_to
+
+__all__ = [
+    "BITFINEX_CANDLES",
+    "DEFAULT_MARKETS",
+    "HOUR_MS",
+    "PATH_STEPS",
+    "ROOT",
+    "CandleSeries",
+    "ExchangeError",
+    "ExchangeOrder",
+    "Fault",
+    "LoggedRequest",
+    "Market",
+    "OrderPlan",
+    "ReplayExchange",
+    "RequestHook",
+    "load_candles",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 BITFINEX_CANDLES = ROOT / "user_data" / "data" / "bitfinex"
@@ -219,15 +257,24 @@ class CandleSeries:
         step = int(np.searchsorted(self.step_offsets, offset, side="right")) - 1
         return float(self.step_values[i, step])
 
-    def extremes(self, t0_ms: int, t1_ms: int) -> tuple[float, float]:
-        """Lowest and highest path price over ``[t0_ms, t1_ms]``."""
-        values = [self.price_at(t0_ms)]
+    def path(self, t0_ms: int, t1_ms: int) -> list[tuple[int, float]]:
+        """The path over ``[t0_ms, t1_ms]`` in time order: (time, price) at ``t0_ms``, then at
+        every step inside ``(t0_ms, t1_ms]``."""
+        points = [(t0_ms, self.price_at(t0_ms))]
         first, last = max(self.index_at(t0_ms), 0), self.index_at(t1_ms)
         if last >= first:
             times = self.open_ms[first : last + 1, None] + self.step_offsets[None, :]
             inside = (times > t0_ms) & (times <= t1_ms)
-            values.extend(self.step_values[first : last + 1][inside].tolist())
-        return min(values), max(values)
+            # Row-major order is time order: candles ascend and steps ascend inside each.
+            prices = self.step_values[first : last + 1][inside].tolist()
+            steps = zip(times[inside].tolist(), prices, strict=True)
+            points.extend((int(t), float(price)) for t, price in steps)
+        return points
+
+    def extremes(self, t0_ms: int, t1_ms: int) -> tuple[float, float]:
+        """Lowest and highest path price over ``[t0_ms, t1_ms]``."""
+        prices = [price for _, price in self.path(t0_ms, t1_ms)]
+        return min(prices), max(prices)
 
     def forming(self, i: int, now_ms: int) -> np.ndarray:
         """OHLCV of candle ``i`` as seen at ``now_ms`` while it is still open."""
@@ -263,84 +310,53 @@ class LoggedRequest:
 
 
 @dataclass
-class _Fault:
-    kind: str  # "status" or "stall"
+class Fault:
+    """An injected fault waiting for its requests (see :meth:`ReplayExchange.fail_next`).
+
+    :param kind: ``status`` (answer HTTP ``status``) or ``stall`` (answer ``seconds`` late).
+    :param remaining: how many more matching requests it takes.
+    :param path: only paths starting with this; :param method: only this HTTP method;
+    :param params: only requests carrying these parameter values (e.g. ``{"type":
+        "STOP_LOSS_LIMIT"}``), all of them.
+    :param execute_first: a stall that serves the request before holding the answer: an order
+        placed, cancelled or queried for real while the client times out.
+    """
+
+    kind: str
     remaining: int
     path: str | None
     method: str | None
     status: int = 500
     retry_after: float | None = None
     seconds: float = 0.0
+    params: Mapping[str, str] | None = None
+    execute_first: bool = False
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, params: Mapping[str, str] | None = None) -> bool:
         if self.path is not None and not path.startswith(self.path):
+            return False
+        if self.params and any((params or {}).get(k) != v for k, v in self.params.items()):
             return False
         return self.method is None or self.method == method
 
-
-@dataclass
-class ExchangeOrder:
-    """An order on the replay exchange (Binance field names in :meth:`as_binance`)."""
-
-    order_id: int
-    client_order_id: str
-    market: Market
-    side: str  # BUY / SELL
-    type: str  # LIMIT / MARKET / LIMIT_MAKER
-    time_in_force: str
-    price: Decimal
-    quantity: Decimal
-    created_ms: int
-    checked_ms: int
-    status: str = "NEW"
-    executed: Decimal = Decimal(0)
-    quote_executed: Decimal = Decimal(0)
-    updated_ms: int = 0
-    fills: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in ("NEW", "PARTIALLY_FILLED")
-
-    def as_binance(self) -> dict[str, Any]:
-        return {
-            "symbol": self.market.exchange_id,
-            "orderId": self.order_id,
-            "orderListId": -1,
-            "clientOrderId": self.client_order_id,
-            "price": _fmt(self.price),
-            "origQty": _fmt(self.quantity),
-            "executedQty": _fmt(self.executed),
-            "cummulativeQuoteQty": _fmt(self.quote_executed),
-            "status": self.status,
-            "timeInForce": self.time_in_force,
-            "type": self.type,
-            "side": self.side,
-            "stopPrice": "0.00000000",
-            "icebergQty": "0.00000000",
-            "time": self.created_ms,
-            "updateTime": self.updated_ms or self.created_ms,
-            "isWorking": True,
-            "workingTime": self.created_ms,
-            "origQuoteOrderQty": "0.00000000",
-            "selfTradePreventionMode": "EXPIRE_MAKER",
-        }
+    def describe(self) -> str:
+        """How the request log names it: ``status 500``, ``stall 3s``, ``stall 3s executed``."""
+        if self.kind == "status":
+            return f"status {self.status}"
+        return f"stall {self.seconds}s" + (" executed" if self.execute_first else "")
 
 
-class ExchangeError(Exception):
-    """A Binance-style error answer: HTTP status, Binance code and message."""
+class RequestHook(Protocol):
+    """Faults and order plans drawn per request (a seeded soak plugs one in; see
+    :mod:`tests.support.chaos`). Asked after the explicit faults and plans, under the lock."""
 
-    def __init__(self, status: int, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.status, self.code, self.msg = status, code, msg
+    def fault(self, method: str, path: str, params: Mapping[str, str]) -> Fault | None:
+        """A fault for this request, or None."""
+        ...
 
-
-def _fmt(value: Decimal | float) -> str:
-    return f"{Decimal(value):.8f}" if isinstance(value, Decimal) else f"{value:.8f}"
-
-
-def _round_to(value: float, step: Decimal) -> Decimal:
-    return (Decimal(repr(value)) / step).quantize(Decimal(1), ROUND_HALF_UP) * step
+    def order_plan(self, symbol: str, params: Mapping[str, str]) -> OrderPlan | None:
+        """A reject or partial fill for this order placement, or None."""
+        ...
 
 
 class ReplayExchange:
@@ -380,14 +396,12 @@ class ReplayExchange:
         self.fee = Decimal(str(fee))
         self.spread = spread
         self._lock = threading.RLock()
-        self._balances: dict[str, list[Decimal]] = {}
-        for asset, amount in (balances or {}).items():
-            self._balances[asset] = [Decimal(str(amount)), Decimal(0)]
-        self._orders: dict[int, ExchangeOrder] = {}
-        self._trades: list[dict[str, Any]] = []
-        self._next_order_id = 1000
-        self._next_trade_id = 5000
-        self._faults: list[_Fault] = []
+        self.book = OrderBook(self.candles, self._bid_ask, self.fee, balances)
+        """Balances, orders and fills (read them through :meth:`balances`, :meth:`orders`)."""
+        self._faults: list[Fault] = []
+        self._plans: list[OrderPlan] = []
+        self.hook: RequestHook | None = None
+        """Faults and order plans drawn per request (a seeded soak); None: only explicit ones."""
         self._dropped: dict[str, set[int]] = {symbol: set() for symbol in self.markets}
         self._delayed: dict[str, dict[int, int]] = {symbol: {} for symbol in self.markets}
         self.requests: list[LoggedRequest] = []
@@ -494,14 +508,22 @@ class ReplayExchange:
         path: str | None = None,
         method: str | None = None,
         retry_after: float | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> None:
         """Answer the next ``count`` matching requests with HTTP ``status``.
 
+        Any endpoint: order placement (``path="/api/v3/order", method="POST"``), order status
+        (``GET``), cancel (``DELETE``), balance (``/api/v3/account``), open orders
+        (``/api/v3/openOrders``), market data.
+
         :param path: only requests whose path starts with this (e.g. ``/api/v3/klines``).
         :param retry_after: seconds for a ``Retry-After`` header (429/418 answers).
+        :param params: only requests with these parameter values, e.g. ``{"side": "SELL"}``.
         """
         with self._lock:
-            self._faults.append(_Fault("status", count, path, method, status, retry_after))
+            self._faults.append(
+                Fault("status", count, path, method, status, retry_after, params=params)
+            )
 
     def stall_next(
         self,
@@ -510,19 +532,104 @@ class ReplayExchange:
         seconds: float,
         path: str | None = None,
         method: str | None = None,
+        params: Mapping[str, str] | None = None,
+        execute_first: bool = False,
     ) -> None:
         """Hold the next ``count`` matching requests ``seconds`` (real) before answering.
 
         Longer than the client's timeout (``ccxt_config(timeout_ms=...)``) it is a timeout for
-        the bot; the request is logged when it is finally answered.
+        the bot; the request is logged when it is finally answered. Without ``execute_first``
+        the request is served after the wait (an order placed after the client gave up); with
+        it the request is served at once and only the answer is held back: an order that timed
+        out on the client but was executed on the exchange.
         """
         with self._lock:
-            self._faults.append(_Fault("stall", count, path, method, seconds=seconds))
+            self._faults.append(
+                Fault(
+                    "stall",
+                    count,
+                    path,
+                    method,
+                    seconds=seconds,
+                    params=params,
+                    execute_first=execute_first,
+                )
+            )
+
+    def clear_faults(self) -> None:
+        """Drop the injected faults still waiting (the exchange answers normally again)."""
+        with self._lock:
+            self._faults.clear()
 
     def faults_pending(self) -> int:
         """How many injected status/stall faults are still waiting for a request."""
         with self._lock:
             return sum(fault.remaining for fault in self._faults)
+
+    def reject_next(
+        self,
+        count: int = 1,
+        *,
+        reason: str,
+        side: str | None = None,
+        order_type: str | None = None,
+        symbol: str | None = None,
+    ) -> None:
+        """Refuse the next ``count`` matching order placements with Binance's error for
+        ``reason`` (a key of :data:`~tests.support.orders.REJECTS`: ``insufficient_balance``,
+        ``lot_size``, ``min_notional``, ``price_filter``, ``would_trigger``).
+
+        :param side: ``BUY``/``SELL``; :param order_type: Binance's type, e.g.
+            ``STOP_LOSS_LIMIT``; :param symbol: e.g. ``BTC/USDT``; None matches any.
+        """
+        if reason not in REJECTS:
+            raise ValueError(f"reject_next: unknown reason {reason!r}; one of {sorted(REJECTS)}")
+        with self._lock:
+            self._plans.append(OrderPlan("reject", count, side, order_type, symbol, reason))
+
+    def partial_next(
+        self,
+        count: int = 1,
+        *,
+        fraction: float = 0.5,
+        delay: float | None = None,
+        side: str | None = None,
+        order_type: str | None = None,
+        symbol: str | None = None,
+    ) -> None:
+        """Fill only ``fraction`` of each of the next ``count`` matching orders at first.
+
+        :param delay: sim seconds after the first fill before the rest may fill (at the next
+            price at or beyond its limit); None: the rest never fills (it rests until
+            cancelled). A market order expires its rest at once.
+        """
+        if not 0 < fraction < 1:
+            raise ValueError("partial_next: fraction must be between 0 and 1")
+        delay_ms = None if delay is None else int(delay * 1000)
+        with self._lock:
+            self._plans.append(
+                OrderPlan("partial", count, side, order_type, symbol, "", fraction, delay_ms)
+            )
+
+    def plans_pending(self) -> int:
+        """How many planned rejects and partial fills still wait for an order."""
+        with self._lock:
+            return sum(plan.remaining for plan in self._plans)
+
+    def cancel_on_exchange(self, order_id: int, *, status: str = "CANCELED") -> ExchangeOrder:
+        """Cancel (or with ``status="EXPIRED"`` expire) an open order from the exchange's side,
+        as Binance does in maintenance or on self-trade prevention; the client is not told."""
+        if status not in ("CANCELED", "EXPIRED"):
+            raise ValueError("cancel_on_exchange: status must be CANCELED or EXPIRED")
+        with self._lock:
+            now = self.clock.now_ms()
+            self.book.match(now)
+            order = self.book.orders[order_id]
+            if not order.is_open:
+                raise ValueError(f"cancel_on_exchange: order {order_id} is {order.status}")
+            self.book.close(order, now, status)
+            order.cancelled_by_exchange = True
+            return order
 
     def drop_candle(self, symbol: str, open_ms: int) -> None:
         """Leave the candle opening at ``open_ms`` out of every klines answer (a gap)."""
@@ -561,19 +668,27 @@ class ReplayExchange:
     def balances(self) -> dict[str, tuple[float, float]]:
         """Live-mode balances: asset -> (free, locked), after matching open orders."""
         with self._lock:
-            self._match_orders(self.clock.now_ms())
-            return {a: (float(f), float(lk)) for a, (f, lk) in self._balances.items()}
+            self.book.match(self.clock.now_ms())
+            return {a: (float(f), float(lk)) for a, (f, lk) in self.book.balances.items()}
 
     def orders(self) -> list[ExchangeOrder]:
         """All orders placed on the exchange, oldest first, after matching."""
         with self._lock:
-            self._match_orders(self.clock.now_ms())
-            return list(self._orders.values())
+            self.book.match(self.clock.now_ms())
+            return list(self.book.orders.values())
+
+    def open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Open orders (of ``symbol``), oldest first, after matching."""
+        return [o for o in self.orders() if o.is_open and symbol in (None, o.symbol)]
+
+    def stop_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Open stop orders (``STOP_LOSS_LIMIT``/``STOP_LOSS``) of ``symbol``, oldest first."""
+        return [o for o in self.open_orders(symbol) if o.is_stop]
 
     def fills(self) -> list[dict[str, Any]]:
         """All trades (fills) in Binance's ``myTrades`` shape, oldest first."""
         with self._lock:
-            return list(self._trades)
+            return list(self.book.trades)
 
     # ----------------------------------------------------------------------------- HTTP plumbing
     def _handle(
@@ -586,14 +701,14 @@ class ReplayExchange:
         params.update(parse_qsl(form, keep_blank_values=True))
         now = self.clock.now_ms()
         record = LoggedRequest(method, path, params, 200, now, time.time())
-        fault = self._take_fault(method, path)
+        fault = self._take_fault(method, path, params)
+        record.fault = fault.describe() if fault is not None else None
+        held = fault is not None and fault.kind == "stall"
         extra_headers: dict[str, str] = {}
         try:
-            if fault is not None and fault.kind == "stall":
-                record.fault = f"stall {fault.seconds}s"
+            if held and fault is not None and not fault.execute_first:
                 self._stopping.wait(fault.seconds)
             if fault is not None and fault.kind == "status":
-                record.fault = f"status {fault.status}"
                 if fault.retry_after is not None:
                     extra_headers["Retry-After"] = f"{fault.retry_after:g}"
                 if fault.status in (418, 429):
@@ -610,7 +725,7 @@ class ReplayExchange:
             if path in _SIGNED_PATHS or (path.startswith("/sapi/") and "system/status" not in path):
                 self._check_signature(headers, query if method in ("GET", "DELETE") else form)
             with self._lock:
-                self._match_orders(now)
+                self.book.match(self.clock.now_ms())
                 payload = route(params)
             status, data = 200, json.dumps(payload).encode()
         except ExchangeError as exc:
@@ -624,17 +739,30 @@ class ReplayExchange:
         record.status = status
         with self._lock:
             self.requests.append(record)
+        if held and fault is not None and fault.execute_first:
+            # Served and logged; the answer comes after the client has given up.
+            self._stopping.wait(fault.seconds)
         return status, extra_headers, data
 
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
+    def _take_fault(self, method: str, path: str, params: Mapping[str, str]) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.remaining > 0 and fault.matches(method, path):
+                if fault.remaining > 0 and fault.matches(method, path, params):
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self._faults.remove(fault)
                     return fault
-        return None
+            return self.hook.fault(method, path, params) if self.hook is not None else None
+
+    def _take_plan(self, symbol: str, params: Mapping[str, str]) -> OrderPlan | None:
+        side, kind = params.get("side", "").upper(), params.get("type", "").upper()
+        for plan in self._plans:
+            if plan.remaining > 0 and plan.matches(side, kind, symbol):
+                plan.remaining -= 1
+                if plan.remaining == 0:
+                    self._plans.remove(plan)
+                return plan
+        return self.hook.order_plan(symbol, params) if self.hook is not None else None
 
     def _check_signature(self, headers: Mapping[str, str], payload: str) -> None:
         if headers.get("X-MBX-APIKEY") != self.api_key:
@@ -662,7 +790,7 @@ class ReplayExchange:
             "quoteAssetPrecision": 8,
             "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
-            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT"],
             "icebergAllowed": False,
             "ocoAllowed": False,
             "otoAllowed": False,
@@ -867,9 +995,6 @@ class ReplayExchange:
         }
 
     # ----------------------------------------------------------------------------- account
-    def _balance(self, asset: str) -> list[Decimal]:
-        return self._balances.setdefault(asset, [Decimal(0), Decimal(0)])
-
     def _account(self, params: Mapping[str, str]) -> dict[str, Any]:
         rate = _fmt(self.fee)
         return {
@@ -888,7 +1013,7 @@ class ReplayExchange:
             "accountType": "SPOT",
             "balances": [
                 {"asset": asset, "free": _fmt(free), "locked": _fmt(locked)}
-                for asset, (free, locked) in sorted(self._balances.items())
+                for asset, (free, locked) in sorted(self.book.balances.items())
             ],
             "permissions": ["SPOT"],
             "uid": 4242,
@@ -950,148 +1075,26 @@ class ReplayExchange:
     # ----------------------------------------------------------------------------- orders
     def _create_order(self, params: Mapping[str, str]) -> dict[str, Any]:
         market = self._market(params)
-        now = self.clock.now_ms()
-        side, kind = _side_and_type(params)
-        bid, ask = self._bid_ask(market, now)
-        touch = ask if side == "BUY" else bid
-        quantity = _order_quantity(params, kind, touch, Decimal(market.step_size))
-        price = touch if kind == "MARKET" else _limit_price(params)
-        _check_filters(market, quantity, price)
-        marketable = kind == "MARKET" or (price >= ask if side == "BUY" else price <= bid)
-        if kind == "LIMIT_MAKER" and marketable:
-            raise ExchangeError(400, -2010, "Order would immediately match and take.")
-        # Funds are checked and locked at the order price; a taker fill may come out cheaper.
-        pay_asset, pay = (
-            (market.quote, quantity * price) if side == "BUY" else (market.base, quantity)
-        )
-        wallet = self._balance(pay_asset)
-        if wallet[0] < pay:
-            raise ExchangeError(
-                400, -2010, "Account has insufficient balance for requested action."
-            )
-        wallet[0] -= pay
-        wallet[1] += pay
-        self._next_order_id += 1
-        order = ExchangeOrder(
-            order_id=self._next_order_id,
-            client_order_id=params.get("newClientOrderId") or f"replay{self._next_order_id}",
-            market=market,
-            side=side,
-            type=kind,
-            time_in_force=params.get("timeInForce", "GTC") if kind == "LIMIT" else "GTC",
-            price=price if kind != "MARKET" else Decimal(0),
-            quantity=quantity,
-            created_ms=now,
-            checked_ms=now,
-        )
-        self._orders[order.order_id] = order
-        if marketable:
-            self._fill(order, touch, now, maker=False, locked=pay)
-        elif order.time_in_force in ("IOC", "FOK"):
-            self._release(order)
-            order.status = "EXPIRED"
-            order.updated_ms = now
+        plan = self._take_plan(market.symbol, params)
+        order = self.book.place(market, params, self.clock.now_ms(), plan)
         answer = order.as_binance()
         answer.pop("time")
-        answer["transactTime"] = now
+        answer["transactTime"] = order.created_ms
         answer["fills"] = list(order.fills)
         return answer
 
-    def _fill(
-        self, order: ExchangeOrder, price: Decimal, now_ms: int, *, maker: bool, locked: Decimal
-    ) -> None:
-        market = order.market
-        qty, cost = order.quantity, order.quantity * price
-        base, quote = self._balance(market.base), self._balance(market.quote)
-        if order.side == "BUY":
-            quote[1] -= locked
-            quote[0] += locked - cost
-            commission, asset = (qty * self.fee).quantize(Decimal("1e-8")), market.base
-            base[0] += qty - commission
-        else:
-            base[1] -= locked
-            commission = (cost * self.fee).quantize(Decimal("1e-8"))
-            asset = market.quote
-            quote[0] += cost - commission
-        self._next_trade_id += 1
-        fill = {
-            "price": _fmt(price),
-            "qty": _fmt(qty),
-            "commission": _fmt(commission),
-            "commissionAsset": asset,
-            "tradeId": self._next_trade_id,
-        }
-        order.fills.append(fill)
-        order.executed, order.quote_executed = qty, cost
-        order.status, order.updated_ms = "FILLED", now_ms
-        self._trades.append(
-            {
-                "symbol": market.exchange_id,
-                "id": self._next_trade_id,
-                "orderId": order.order_id,
-                "orderListId": -1,
-                "price": _fmt(price),
-                "qty": _fmt(qty),
-                "quoteQty": _fmt(cost),
-                "commission": _fmt(commission),
-                "commissionAsset": asset,
-                "time": now_ms,
-                "isBuyer": order.side == "BUY",
-                "isMaker": maker,
-                "isBestMatch": True,
-            }
-        )
-
-    def _locked_by(self, order: ExchangeOrder) -> Decimal:
-        return order.quantity * order.price if order.side == "BUY" else order.quantity
-
-    def _release(self, order: ExchangeOrder) -> None:
-        asset = order.market.quote if order.side == "BUY" else order.market.base
-        wallet, locked = self._balance(asset), self._locked_by(order)
-        wallet[1] -= locked
-        wallet[0] += locked
-
-    def _match_orders(self, now_ms: int) -> None:
-        """Fill resting limit orders whose price the path touched since they were last checked."""
-        for order in self._orders.values():
-            if not order.is_open or now_ms <= order.checked_ms:
-                continue
-            low, high = self.candles[order.market.symbol].extremes(order.checked_ms, now_ms)
-            order.checked_ms = now_ms
-            crossed = low <= order.price if order.side == "BUY" else high >= order.price
-            if crossed:
-                self._fill(order, order.price, now_ms, maker=True, locked=self._locked_by(order))
-
-    def _find_order(self, params: Mapping[str, str]) -> ExchangeOrder:
-        market = self._market(params)
-        order: ExchangeOrder | None = None
-        if "orderId" in params:
-            order = self._orders.get(int(params["orderId"]))
-        elif "origClientOrderId" in params:
-            order = next(
-                (
-                    o
-                    for o in self._orders.values()
-                    if o.client_order_id == params["origClientOrderId"]
-                ),
-                None,
-            )
-        if order is None or order.market != market:
-            raise ExchangeError(400, -2013, "Order does not exist.")
-        return order
-
     def _get_order(self, params: Mapping[str, str]) -> dict[str, Any]:
-        return self._find_order(params).as_binance()
+        return self.book.find(self._market(params), params).as_binance()
 
     def _cancel_order(self, params: Mapping[str, str]) -> dict[str, Any]:
+        market = self._market(params)
         try:
-            order = self._find_order(params)
+            order = self.book.find(market, params)
         except ExchangeError as exc:
             raise ExchangeError(400, -2011, "Unknown order sent.") from exc
         if not order.is_open:
             raise ExchangeError(400, -2011, "Unknown order sent.")
-        self._release(order)
-        order.status, order.updated_ms = "CANCELED", self.clock.now_ms()
+        self.book.close(order, self.clock.now_ms())
         answer = order.as_binance()
         answer["origClientOrderId"] = order.client_order_id
         answer["transactTime"] = order.updated_ms
@@ -1101,13 +1104,13 @@ class ReplayExchange:
         market = self._market(params) if "symbol" in params else None
         return [
             o.as_binance()
-            for o in self._orders.values()
+            for o in self.book.orders.values()
             if o.is_open and (market is None or o.market == market)
         ]
 
     def _all_orders(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
         market = self._market(params)
-        orders = [o for o in self._orders.values() if o.market == market]
+        orders = [o for o in self.book.orders.values() if o.market == market]
         if "orderId" in params:
             orders = [o for o in orders if o.order_id >= int(params["orderId"])]
         if "startTime" in params:
@@ -1118,7 +1121,7 @@ class ReplayExchange:
 
     def _my_trades(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
         market = self._market(params)
-        trades = [t for t in self._trades if t["symbol"] == market.exchange_id]
+        trades = [t for t in self.book.trades if t["symbol"] == market.exchange_id]
         if "orderId" in params:
             trades = [t for t in trades if t["orderId"] == int(params["orderId"])]
         if "fromId" in params:
@@ -1128,44 +1131,6 @@ class ReplayExchange:
         if "endTime" in params:
             trades = [t for t in trades if t["time"] <= int(params["endTime"])]
         return trades[: min(int(params.get("limit", 500)), 1000)]
-
-
-def _side_and_type(params: Mapping[str, str]) -> tuple[str, str]:
-    """The order's side and type, as Binance refuses unknown ones."""
-    side = params.get("side", "").upper()
-    kind = params.get("type", "").upper()
-    if side not in ("BUY", "SELL"):
-        raise ExchangeError(400, -1117, "Invalid side.")
-    if kind not in ("LIMIT", "LIMIT_MAKER", "MARKET"):
-        raise ExchangeError(400, -1116, "Invalid orderType.")
-    return side, kind
-
-
-def _order_quantity(params: Mapping[str, str], kind: str, touch: Decimal, step: Decimal) -> Decimal:
-    """The base amount: ``quantity``, or a market order's ``quoteOrderQty`` at the touch price."""
-    if "quantity" in params:
-        return Decimal(params["quantity"])
-    if kind == "MARKET" and "quoteOrderQty" in params:
-        return (Decimal(params["quoteOrderQty"]) / touch).quantize(step, ROUND_DOWN)
-    raise ExchangeError(400, -1102, "Mandatory parameter 'quantity' was not sent.")
-
-
-def _limit_price(params: Mapping[str, str]) -> Decimal:
-    """A limit order's price, which Binance requires."""
-    if "price" not in params:
-        raise ExchangeError(400, -1102, "Mandatory parameter 'price' was not sent.")
-    return Decimal(params["price"])
-
-
-def _check_filters(market: Market, quantity: Decimal, price: Decimal) -> None:
-    """Binance's LOT_SIZE, PRICE_FILTER and NOTIONAL filters of the market."""
-    step, tick = Decimal(market.step_size), Decimal(market.tick_size)
-    if quantity < step or quantity % step:
-        raise ExchangeError(400, -1013, "Filter failure: LOT_SIZE")
-    if price <= 0 or price % tick:
-        raise ExchangeError(400, -1013, "Filter failure: PRICE_FILTER")
-    if quantity * price < Decimal(market.min_notional):
-        raise ExchangeError(400, -1013, "Filter failure: NOTIONAL")
 
 
 def _resample(rows: np.ndarray, interval_ms: int) -> np.ndarray:

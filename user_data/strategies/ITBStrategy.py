@@ -13,7 +13,7 @@ from freqtrade.exchange import timeframe_to_minutes
 from freqtrade.persistence import Order, Trade
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter, IStrategy
 
-from itb_ext.adapters import bot_state
+from itb_ext.adapters import bot_state, live_orders
 from itb_ext.adapters import freqai_strategy as trades
 from itb_ext.errors import ITBError
 from itb_ext.risk.policy import RiskPolicy
@@ -61,6 +61,7 @@ class ITBStrategy(IStrategy):
             setattr(self, name, value)
         self._state = bot_state.store_for(config)  # the trade database, dry-run and live
         self._kill_switch = positions.KillSwitch(self.itb.raw.risk.kill_switch)
+        self._exchange_checks = live_orders.ExchangeChecks(self.itb.raw.risk.reconcile)
 
     def load_params_from_file(self) -> dict[str, Any]:
         """The hyperopt result beside this file if this config produced it; logs the values used."""
@@ -145,7 +146,9 @@ class ITBStrategy(IStrategy):
             self._tell(bot_state.start_kill_switch(kill_switch, state, self.config, self.alerts))
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Halt when the daily loss or the drawdown passes its hard limit (``itb.risk``)."""
+        """Check the exchange against the trades (``itb.risk.reconcile``); halt when the daily
+        loss or the drawdown passes its hard limit (``itb.risk.kill_switch``)."""
+        self._tell(self._exchange_checks.run(self, current_time))
         if self._is_trading():
             self._tell(self._kill_switch.check(self._account, current_time, self.alerts))
 
@@ -164,13 +167,14 @@ class ITBStrategy(IStrategy):
         side: str,
         **kwargs: Any,
     ) -> bool:
-        """No entry while halted, nor one the entry rules of ``itb.risk`` refuse."""
+        """No entry while halted, nor one the entry rules of ``itb.risk`` refuse, nor one on a
+        pair whose last entry order was lost (``itb.risk.reconcile``)."""
         if self._kill_switch.halted or not self.risk.cfg.enabled:
-            return not self._kill_switch.halted
+            return not self._kill_switch.halted and self._exchange_checks.entry_allowed(pair)
         context = trades.entry_context(current_time, self._equity(0), self._newest_candle(pair))
         reason = self.risk.entry_refusal(context)
         self._tell(self.alerts.entry_refused(reason, current_time))
-        return reason is None
+        return reason is None and self._exchange_checks.entry_allowed(pair)
 
     def custom_exit(
         self,
@@ -181,23 +185,16 @@ class ITBStrategy(IStrategy):
         current_profit: float,
         **kwargs: Any,
     ) -> str | None:
-        return "kill_switch" if self._kill_switch.halted else None
+        return "kill_switch" if self._kill_switch.halted else live_orders.exit_reason(trade)
 
-    def confirm_trade_exit(
-        self,
-        pair: str,
-        trade: Trade,
-        order_type: str,
-        amount: float,
-        rate: float,
-        time_in_force: str,
-        exit_reason: str,
-        current_time: datetime,
-        **kwargs: Any,
-    ) -> bool:
-        """An exit signal waits for ``itb.risk.min_hold_candles``; stops and forced exits don't."""
-        held = positions.candles_open(trade.open_date_utc, current_time, self.timeframe)
-        return self.risk.exit_allowed(held, exit_reason, (signals.BUY_TAG, signals.SELL_TAG))
+    def confirm_trade_exit(self, pair: str, trade: Trade, *args: Any, **kwargs: Any) -> bool:
+        """An exit signal waits for ``itb.risk.min_hold_candles`` (stops and forced exits do not);
+        a forced exit in dry-run and live becomes an intent the loop places and retries."""
+        reason, now = kwargs["exit_reason"], kwargs["current_time"]
+        held = positions.candles_open(trade.open_date_utc, now, self.timeframe)
+        if not self.risk.exit_allowed(held, reason, (signals.BUY_TAG, signals.SELL_TAG)):
+            return False
+        return live_orders.confirm_exit(trade, reason, self.dp.runmode)
 
     def check_entry_timeout(
         self, pair: str, trade: Trade, order: Order, current_time: datetime, **kwargs: Any
