@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -18,6 +19,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
+
+from itb_ext.config.diagram import DiagramConfig
+from itb_ext.strategy.diagram import maybe_send_diagram
 
 log = logging.getLogger(__name__)
 
@@ -212,3 +218,51 @@ def _description(error: urllib.error.HTTPError) -> str:
         return str(json.loads(error.read()).get("description", ""))
     except (ValueError, OSError, AttributeError):
         return ""
+
+
+class DailyDiagrams:
+    """The daily score diagram of each pair, sent once per ``itb.diagram.notification_freq`` to
+    the bot's Telegram chat from the sender's thread (trading never waits for the drawing).
+
+    :param cfg: the ``itb.diagram`` section, or None (off).
+    :param sender: where the photos go (None: Telegram is off, nothing is sent).
+    """
+
+    def __init__(self, cfg: DiagramConfig | None, sender: TelegramPhotoSender | None) -> None:
+        self.cfg, self.sender = cfg, sender
+        self.last_sent: dict[str, pd.Timestamp | None] = {}
+
+    @classmethod
+    def for_bot(cls, cfg: DiagramConfig | None, config: Mapping[str, Any]) -> DailyDiagrams:
+        """The diagrams of a bot whose FreqTrade config is ``config``."""
+        on = cfg is not None and cfg.enabled
+        return cls(
+            cfg, TelegramPhotoSender.from_freqtrade_config(config, os.environ) if on else None
+        )
+
+    def tick(self, pair: str, candles: pd.DataFrame, now: pd.Timestamp) -> None:
+        """``populate_entry_trend`` of a dry-run or live bot: the pair's diagram, when due."""
+        if self.cfg is None or self.sender is None:
+            return
+        from freqtrade.persistence import Trade
+
+        trades = pd.DataFrame(
+            [
+                {
+                    "open_date": t.open_date_utc,
+                    "close_date": t.close_date_utc,
+                    "is_short": t.is_short,
+                }
+                for t in Trade.get_trades_proxy(pair=pair)
+            ],
+            columns=["open_date", "close_date", "is_short"],
+        )
+        self.last_sent[pair] = maybe_send_diagram(
+            pair=pair,
+            candles=candles,
+            trades=trades,
+            cfg=self.cfg,
+            now=now,
+            last_sent=self.last_sent.get(pair),
+            send=self.sender.submit,
+        )

@@ -72,7 +72,11 @@ class ITBSetup:
         """
         raw = config.get("itb")
         if raw is None:
-            raise ConfigError("config: missing 'itb' section (ITB feature_sets, label_sets, ...)")
+            near = next((k for k in config if isinstance(k, str) and k.lower() == "itb"), None)
+            hint = f" (found '{near}': the key is lower-case 'itb')" if near else ""
+            raise ConfigError(
+                f"config: missing 'itb' section (ITB feature_sets, label_sets, ...){hint}"
+            )
         model = validate(ITBSectionModel, raw, "itb")
         pipeline = ITBPipeline.from_config(dict(raw), "itb")
         for step in (*pipeline.feature_sets, *pipeline.label_sets):

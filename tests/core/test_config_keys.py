@@ -49,3 +49,14 @@ def test_an_unrelated_key_gets_no_suggestion() -> None:
 def test_a_misspelt_risk_key_names_the_real_one() -> None:
     message = _message(RiskConfig, {"sizing": {"max_fractoin": 0.2}})
     assert message == "itb: unknown key 'sizing.max_fractoin' (did you mean 'max_fraction'?)"
+
+
+def test_an_itb_section_in_the_wrong_case_is_named() -> None:
+    from itb_ext.strategy.setup import ITBSetup
+
+    with pytest.raises(ConfigError) as err:
+        ITBSetup.from_freqtrade_config({"ITB": {"feature_sets": []}})
+    assert str(err.value) == (
+        "config: missing 'itb' section (ITB feature_sets, label_sets, ...) "
+        "(found 'ITB': the key is lower-case 'itb')"
+    )

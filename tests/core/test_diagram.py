@@ -769,3 +769,40 @@ def test_bad_command_input_is_one_line_exit_2_and_nothing_written(
     assert err.startswith("itb-ext: error: ") and err.count("\n") == 1
     assert message in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".png", ".jpg", ".tmp")) == []
+
+
+class _Recorder:
+    """Stands in for the photo sender: keeps what the bot hands it."""
+
+    def __init__(self) -> None:
+        self.photos: list[bytes] = []
+
+    def submit(self, photo: Any, caption: str = "") -> None:
+        self.photos.append(photo() if callable(photo) else photo)
+
+
+def test_the_bot_sends_each_pairs_diagram_once_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    from freqtrade.persistence import Trade
+
+    from itb_ext.adapters.telegram_photo import DailyDiagrams
+
+    monkeypatch.setattr(Trade, "get_trades_proxy", staticmethod(lambda **_: []))
+    cfg = DiagramConfig(enabled=True, resampling_freq="1h", nrows=24)
+    recorder = _Recorder()
+    diagrams = DailyDiagrams(cfg, recorder)  # type: ignore[arg-type]
+    frame = candles(48).assign(trade_score=np.linspace(-0.1, 0.1, 48))
+    day = pd.Timestamp("2024-01-02 00:05", tz="UTC")
+    for minutes in (0, 60, 600):  # three runs on the same day: one photo
+        diagrams.tick("BTC/USD", frame, day + pd.Timedelta(minutes=minutes))
+    diagrams.tick("ETH/USD", frame, day)
+    diagrams.tick("BTC/USD", frame, day + pd.Timedelta(days=1))
+    assert len(recorder.photos) == 3
+    assert all(png_size(photo) == (1200, 600) for photo in recorder.photos)
+
+
+def test_the_bot_sends_nothing_when_the_diagram_is_off() -> None:
+    from itb_ext.adapters.telegram_photo import DailyDiagrams
+
+    diagrams = DailyDiagrams.for_bot(DiagramConfig(), {"telegram": {"enabled": True}})
+    assert diagrams.sender is None
+    diagrams.tick("BTC/USD", candles(4), pd.Timestamp("2024-01-02", tz="UTC"))

@@ -15,6 +15,7 @@ from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParame
 
 from itb_ext.adapters import bot_state, live_orders
 from itb_ext.adapters import freqai_strategy as trades
+from itb_ext.adapters.telegram_photo import DailyDiagrams
 from itb_ext.errors import ITBError
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.signals.tuning import COMBINE_MODES, SignalOverrides
@@ -62,6 +63,7 @@ class ITBStrategy(IStrategy):
         self._state = bot_state.store_for(config)  # the trade database, dry-run and live
         self._kill_switch = positions.KillSwitch(self.itb.raw.risk.kill_switch)
         self._exchange_checks = live_orders.ExchangeChecks(self.itb.raw.risk.reconcile)
+        self._diagrams = DailyDiagrams.for_bot(self.itb.raw.diagram, config)  # off by default
 
     def load_params_from_file(self) -> dict[str, Any]:
         """The hyperopt result beside this file if this config produced it; logs the values used."""
@@ -115,6 +117,7 @@ class ITBStrategy(IStrategy):
         if self._is_trading() and not self.topology.is_consumer:
             failure = getattr(self.freqai, "training_failures", {}).get(metadata["pair"])
             self._tell(self.alerts.for_candle(self.itb, out, metadata["pair"], failure))
+            self._diagrams.tick(metadata["pair"], out, pd.Timestamp.now(tz="UTC"))
         return out
 
     def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
