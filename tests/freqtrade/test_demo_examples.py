@@ -24,7 +24,6 @@ from itb_ext.evaluation.edge import CONFIGURATIONS_TRIED
 from tests.freqtrade.conftest import CANDLES, ROOT, USER_DATA, Run, make_userdir, run_offline
 
 TIMERANGE = "20190101-20190402"  # 91 days: long enough for the luck tests
-EXAMPLES = "itb-readme-example"
 SETTINGS = {
     "exchange": {"pair_whitelist": ["BTC/USD"]},
     "max_open_trades": 1,
@@ -110,14 +109,20 @@ def test_the_demo_prints_each_pairs_figures_and_the_luck_tests(
 
 
 def test_readme_examples_leave_the_demo_results_as_they_were(
-    first: tuple[Path, subprocess.CompletedProcess[str]], monkeypatch: pytest.MonkeyPatch
+    first: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     folder, done = first
     before = results(folder)
     userdir = folder / "user_data"
-    config = folder / "config.json"
-    # the README's examples, written with their own FreqAI identifier
-    monkeypatch.setenv("FREQTRADE__FREQAI__IDENTIFIER", EXAMPLES)
+    # the documented examples' config: the demo's, under its own FreqAI identifier
+    # (user_data/config.examples.json)
+    shipped = json.loads((ROOT / "user_data" / "config.examples.json").read_text())
+    assert (
+        shipped["freqai"]["identifier"]
+        != json.loads((ROOT / "user_data" / "config.demo.json").read_text())["freqai"]["identifier"]
+    )
+    config = folder / "config.examples.json"
+    config.write_text(json.dumps({**shipped, "add_config_files": ["config.json"]}))
     hyperopt: Run = run_offline(
         "hyperopt",
         config,
@@ -145,8 +150,7 @@ def test_readme_examples_leave_the_demo_results_as_they_were(
         "backtesting", config, userdir, "--timerange", "20190201-20190401", "--export", "trades"
     )
     assert backtest.returncode == 0, backtest.output[-3000:]
-    assert (userdir / "models" / EXAMPLES).is_dir()
-    monkeypatch.delenv("FREQTRADE__FREQAI__IDENTIFIER")
+    assert (userdir / "models" / shipped["freqai"]["identifier"]).is_dir()
 
     again = demo(folder)
     assert again.returncode == 0, again.stderr[-3000:]
