@@ -268,7 +268,10 @@ def pool_backtest(
         except ITBError:  # no row to train on: the loop meets and reports it
             continue
     every_fit = [fit for window_tasks in fits.values() for fit in window_tasks]
-    done = {result.key: result for result in run_pool(every_fit, store, compute)}
+    try:
+        done = {result.key: result for result in run_pool(every_fit, store, compute)}
+    except Exception as exc:  # a model that cannot train stops the backtest in one line
+        raise OperationalException(failed_training_message(pair, exc)) from None
     logger.info(
         f"ITB {pair}: task pool trained {len(fits)} windows, {len(done)} models fitted, "
         f"{len(every_fit) - len(done)} found fitted ({compute.backend}, n_jobs {compute.n_jobs})"

@@ -44,7 +44,7 @@ def test_backtest_trained_on_a_dask_cluster_predicts_as_local_training(tmp_path:
             tmp_path / "dask", {"backend": "dask", "scheduler": cluster.scheduler_address}
         )
         tasks = dict(cluster.scheduler.task_prefixes)
-    assert "batch_of__fit_1_calls" in tasks, list(tasks)  # the fits ran on the cluster
+    assert "batch_of_fit_model_1_calls" in tasks, list(tasks)  # the pool's fits ran there
     scores = [c for c in local.columns if c.startswith(("high_30_", "low_30_"))]
     assert len(scores) == 6 and len(local) >= 30 * 24
     pd.testing.assert_frame_equal(remote, local, check_exact=True)

@@ -58,6 +58,8 @@ SETTINGS = {
                 "daily_loss_limit": None,
             },
             "backtest_slippage_bps": 5,
+            # no stop on purpose: the simulation it is held to has none
+            "i_accept": ["wide_stop"],
             "min_hold_candles": 0,
         }
     },
