@@ -7,6 +7,7 @@ status 2; no partial output file is left behind.
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -49,7 +50,8 @@ def _parse_only(value: str) -> tuple[str, ...]:
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
-    """Run the config's feature, label and signal sections over a candle file."""
+    """Run the feature_sets, then label_sets, then signal_sets of an ITB config over a candle file
+    and write every input and generated column."""
     from itb_ext.config.files import load_itb_document
     from itb_ext.data.candles import read_table, validate_candles, write_table
     from itb_ext.pipeline.steps import ITBPipeline, run_steps
@@ -79,7 +81,8 @@ def cmd_compute(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Search the threshold grid of the config's ``simulate_model`` and rank the results."""
+    """Simulate trades for every threshold combination of the config's simulate_model grid and
+    write the ranked table."""
     from itb_ext.config.files import load_itb_document
     from itb_ext.data.candles import read_table, time_column_of, validate_candles
     from itb_ext.pipeline.steps import ITBPipeline, run_steps
@@ -150,22 +153,22 @@ def _write_result(table: Any, path: Path, config: Any) -> None:
 
 
 def cmd_freqtrade(args: argparse.Namespace) -> int:
-    """Run a FreqTrade command with static market definitions (no network)."""
+    """Run any freqtrade command with static market definitions instead of loading markets from
+    the exchange, e.g. 'itb-ext freqtrade backtesting -c config.json'."""
     from itb_ext.adapters.offline import run_freqtrade_offline
 
     return run_freqtrade_offline(list(args.freqtrade_args))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the walk-forward report of a FreqAI backtest."""
+    """Read FreqAI's stored walk-forward predictions (and models, with save_backtest_models), the
+    candles and the backtest result, and write report.html (self-contained, opens offline) and
+    report.txt: out-of-sample model quality per window, reliability, trade_score direction,
+    feature importance, equity after fees."""
     from itb_ext.adapters.report import walk_forward_report
 
     _, files = walk_forward_report(
-        args.config,
-        args.userdir,
-        args.out,
-        datadir=args.datadir,
-        backtest_results=args.backtest_results,
+        args.config, args.userdir, args.out, datadir=args.datadir, backtest_results=args.results
     )
     print(files.text.read_text(encoding="utf-8"))
     print(f"wrote {files.html} and {files.text}", file=sys.stderr)
@@ -173,8 +176,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Install ITBStrategy, ITBClassifier, the presets and a starter config into a user-data
-    folder."""
+    """The counterpart of 'freqtrade create-userdir': links (or copies) the strategy, the FreqAI
+    model and the itb-*.json presets into the folder and writes config-itb.json for your exchange
+    and pairs (dry-run). A second run changes nothing; a file that differs is kept unless
+    --force."""
     from itb_ext.adapters.init_userdir import DEFAULT_PAIR, InitRequest, init_userdir, report_lines
 
     request = InitRequest(
@@ -190,7 +195,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_clear_halt(args: argparse.Namespace) -> int:
-    """Clear the kill switch's halt in a bot's trade database."""
+    """Clear the automatic kill switch's halt recorded in a bot's trade database (and a halt file
+    beside it); losses count from now on. The bot resumes after /reload_config (Telegram or
+    FreqUI) or a restart."""
     from itb_ext.adapters.bot_state import clear_halt_command
 
     print(clear_halt_command(args.db_url, args.userdir))
@@ -208,11 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"itb-ext {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    compute = sub.add_parser(
-        "compute",
-        help="run feature_sets, label_sets and signal_sets of an ITB config over candles",
-        description="Run the feature_sets, then label_sets, then signal_sets of an ITB config "
-        "over a candle file and write every input and generated column.",
+    compute = _command(
+        sub,
+        cmd_compute,
+        "run feature_sets, label_sets and signal_sets of an ITB config over candles",
     )
     _config_data_out(
         compute,
@@ -230,13 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated stages to run: features, labels, signals (default: all)",
     )
     compute.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    compute.set_defaults(func=cmd_compute)
 
-    simulate = sub.add_parser(
-        "simulate",
-        help="grid-search the thresholds of the config's simulate_model",
-        description="Simulate trades for every threshold combination of the config's "
-        "simulate_model grid and write the ranked table.",
+    simulate = _command(
+        sub, cmd_simulate, "grid-search the thresholds of the config's simulate_model"
     )
     _config_data_out(
         simulate,
@@ -246,16 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--top", type=int, default=10, help="rows to print (default 10)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
-    simulate.set_defaults(func=cmd_simulate)
 
-    report = sub.add_parser(
-        "report",
-        help="walk-forward report of a FreqAI backtest (HTML + text)",
-        description="Read FreqAI's stored walk-forward predictions (and models, with "
-        "save_backtest_models), the candles and the backtest result, and write report.html "
-        "(self-contained, opens offline) and report.txt: out-of-sample model quality per "
-        "window, reliability, trade_score direction, feature importance, equity after fees.",
-    )
+    report = _command(sub, cmd_report, "walk-forward report of a FreqAI backtest (HTML + text)")
     report.add_argument("--config", required=True, type=Path, help="FreqTrade config")
     report.add_argument("--userdir", required=True, type=Path, help="FreqTrade user-data folder")
     report.add_argument("--out", required=True, type=Path, help="output folder")
@@ -264,22 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--backtest-results",
+        dest="results",
         type=Path,
         default=None,
         help="backtest result .zip or folder (default <userdir>/backtest_results)",
     )
-    report.set_defaults(func=cmd_report)
 
     from itb_ext.adapters.init_userdir import DEFAULT_EXCHANGE, DEFAULT_PAIR, PROFILES
 
-    init = sub.add_parser(
-        "init",
-        help="install ITBStrategy, ITBClassifier, the presets and a starter config into a "
+    init = _command(
+        sub,
+        cmd_init,
+        "install ITBStrategy, ITBClassifier, the presets and a starter config into a "
         "FreqTrade user-data folder",
-        description="The counterpart of 'freqtrade create-userdir': links (or copies) the "
-        "strategy, the FreqAI model and the itb-*.json presets into the folder and writes "
-        "config-itb.json for your exchange and pairs (dry-run). A second run changes nothing; "
-        "a file that differs is kept unless --force.",
     )
     init.add_argument(
         "--userdir", required=True, type=Path, help="the folder made by freqtrade create-userdir"
@@ -302,19 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--copy", action="store_true", help="copy the files instead of linking to the package's"
     )
     init.add_argument("--force", action="store_true", help="replace files that differ")
-    init.set_defaults(func=cmd_init)
 
     from itb_ext.evaluation.diagram_command import add_diagram_command
 
     add_diagram_command(sub)
 
-    clear = sub.add_parser(
-        "clear-halt",
-        help="clear the kill switch's halt in a bot's trade database",
-        description="Clear the automatic kill switch's halt recorded in a bot's trade database "
-        "(and a halt file beside it); losses count from now on. The bot resumes after "
-        "/reload_config (Telegram or FreqUI) or a restart.",
-    )
+    clear = _command(sub, cmd_clear_halt, "clear the kill switch's halt in a bot's trade database")
     clear.add_argument(
         "--db-url",
         required=True,
@@ -328,16 +312,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the bot's user-data folder, where a non-SQLite bot's halt file lies "
         "(default user_data)",
     )
-    clear.set_defaults(func=cmd_clear_halt)
 
-    freqtrade = sub.add_parser(
-        "freqtrade",
-        help="run a freqtrade command offline (static markets)",
-        description="Run any freqtrade command with static market definitions instead of "
-        "loading markets from the exchange, e.g. 'itb-ext freqtrade backtesting -c config.json'.",
-    )
+    freqtrade = _command(sub, cmd_freqtrade, "run a freqtrade command offline (static markets)")
     freqtrade.add_argument("freqtrade_args", nargs=argparse.REMAINDER, help="freqtrade arguments")
-    freqtrade.set_defaults(func=cmd_freqtrade)
+    return parser
+
+
+def _command(sub: Any, func: Callable[[argparse.Namespace], int], help: str) -> _Parser:
+    """The sub-command that runs ``func``: named after it (``cmd_clear_halt`` is ``clear-halt``)
+    and described, in its ``--help``, by its docstring."""
+    name = func.__name__.removeprefix("cmd_").replace("_", "-")
+    parser: _Parser = sub.add_parser(
+        name, help=help, description=inspect.cleandoc(func.__doc__ or "")
+    )
+    parser.set_defaults(func=func)
     return parser
 
 

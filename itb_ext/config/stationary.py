@@ -12,6 +12,7 @@ the exponentially weighted standard deviation of the one-candle log returns (spa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -40,7 +41,29 @@ def _at_least_two(value: tuple[int, ...]) -> tuple[int, ...]:
     return value
 
 
-class _WindowsConfig(FrozenModel):
+def _columns_named(*names: str) -> Callable[[Any], tuple[str, ...]]:
+    """A check that ``columns`` lists exactly these inputs, in this order."""
+    count = {2: "two", 3: "three"}.get(len(names), str(len(names)))
+    expected = f"expected the {count} columns {', '.join(names)}"
+
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list | tuple) or len(value) != len(names):
+            raise ValueError(expected)
+        return tuple(value)
+
+    return check
+
+
+class _Windows(FrozenModel):
+    """Shared shape: a list of windows (rows), one output column each."""
+
+    windows: tuple[int, ...] = Field(min_length=1)
+
+    _many = field_validator("windows", mode="before")(one_or_many)
+    _positive_windows = field_validator("windows")(positive_windows)
+
+
+class _WindowsConfig(_Windows):
     """Shared shape: one input column and a list of windows (rows).
 
     :param columns: the input column (a string or a one-element list).
@@ -48,17 +71,14 @@ class _WindowsConfig(FrozenModel):
     """
 
     columns: str = "close"
-    windows: tuple[int, ...] = Field(min_length=1)
 
     _column = field_validator("columns", mode="before")(_first_column)
-    _many = field_validator("windows", mode="before")(one_or_many)
-    _positive_windows = field_validator("windows")(positive_windows)
 
     def input_columns(self) -> tuple[str, ...]:
         return (self.columns,)
 
 
-class _CandleWindowsConfig(FrozenModel):
+class _CandleWindowsConfig(_Windows):
     """Shared shape: the high, low and close columns and a list of windows (rows).
 
     :param columns: the high, low and close columns, in that order.
@@ -66,17 +86,8 @@ class _CandleWindowsConfig(FrozenModel):
     """
 
     columns: tuple[str, str, str] = ("high", "low", "close")
-    windows: tuple[int, ...] = Field(min_length=1)
 
-    _many = field_validator("windows", mode="before")(one_or_many)
-    _positive_windows = field_validator("windows")(positive_windows)
-
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _three(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple) and len(value) != 3:
-            raise ValueError("expected the three columns high, low, close")
-        return tuple(value) if isinstance(value, list) else value
+    _three = field_validator("columns", mode="before")(_columns_named("high", "low", "close"))
 
     def input_columns(self) -> tuple[str, ...]:
         return self.columns
@@ -303,7 +314,7 @@ class ZMovingAverageDistanceConfig(_WindowsConfig, _VolatilityUnits):
         return max(max(self.windows), self.volatility_returns() + 1)
 
 
-class ZMaxDistanceConfig(_VolatilityUnits):
+class ZMaxDistanceConfig(_Windows, _VolatilityUnits):
     """``z_max_distance``: how far the close is below the highest high of the last ``w`` candles
     (the current one included), in units of ``sigma * sqrt(w)``.
 
@@ -317,17 +328,8 @@ class ZMaxDistanceConfig(_VolatilityUnits):
     """
 
     columns: tuple[str, str] = ("high", "close")
-    windows: tuple[int, ...] = Field(min_length=1)
 
-    _many = field_validator("windows", mode="before")(one_or_many)
-    _positive_windows = field_validator("windows")(positive_windows)
-
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _two_columns(cls, value: Any) -> Any:
-        if not isinstance(value, list | tuple) or len(value) != 2:
-            raise ValueError("expected the two columns high, close")
-        return tuple(value)
+    _two = field_validator("columns", mode="before")(_columns_named("high", "close"))
 
     def input_columns(self) -> tuple[str, ...]:
         return self.columns

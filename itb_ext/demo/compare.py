@@ -27,7 +27,6 @@ from typing import Any
 
 import pandas as pd
 
-from itb_ext.adapters.backtest_command import offline_backtest_argv
 from itb_ext.data.files import write_atomically
 from itb_ext.demo import run as demo
 from itb_ext.errors import ITBError
@@ -123,21 +122,6 @@ def costs_of(set_up: SetUp) -> Costs:
     return edge_settings(setup, config, setup.default_overrides()).costs
 
 
-def _argv(set_up: SetUp, timerange: str) -> list[str]:
-    paths = set_up.paths
-    strategy = paths.strategy_dir if set_up.itb else None
-    return offline_backtest_argv(
-        paths.config,
-        paths.userdir,
-        paths.datadir,
-        timerange,
-        paths.results_dir,
-        paths.log_file,
-        strategy_path=strategy,
-        reuse_cached=False,  # each set-up's own folder gets its result
-    )
-
-
 def run_backtests(runs: Sequence[SetUp], timerange: str) -> dict[str, tuple[int, float]]:
     """Run the backtests side by side (one process each; FreqTrade's report to each run's
     report file); return each run's exit code and seconds, saying each as it ends."""
@@ -152,7 +136,10 @@ def run_backtests(runs: Sequence[SetUp], timerange: str) -> dict[str, tuple[int,
             demo.prepare_strategy(paths, setup, config, use_hyperopt_result=False)
         report = paths.freqtrade_report.open("w")
         process = subprocess.Popen(
-            _argv(run, timerange), cwd=demo.ROOT, stdout=report, stderr=subprocess.DEVNULL
+            demo.backtest_argv(run.paths, timerange, own_strategy=run.itb),
+            cwd=demo.ROOT,
+            stdout=report,
+            stderr=subprocess.DEVNULL,
         )
         started[run.name] = (process, report, time.perf_counter())
     outcome: dict[str, tuple[int, float]] = {}

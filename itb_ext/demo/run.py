@@ -55,6 +55,17 @@ def _load_config(path: Path) -> dict[str, Any]:
     return config
 
 
+class _Below:
+    """A path of :class:`DemoPaths` that lies below one of its folders: read-only, derived."""
+
+    def __init__(self, folder: str, name: str) -> None:
+        self.folder = folder
+        self.name = name
+
+    def __get__(self, paths: object, owner: type | None = None) -> Path:
+        return Path(getattr(paths, self.folder)) / self.name
+
+
 @dataclass(frozen=True)
 class DemoPaths:
     """Where the demo reads and writes.
@@ -76,42 +87,22 @@ class DemoPaths:
         own = self.userdir / "strategies" / f"{STRATEGY}.py"
         return own if own.is_file() else USER_DATA / "strategies" / f"{STRATEGY}.py"
 
-    @property
-    def strategy_dir(self) -> Path:
-        """The demo's copy of the strategy (and of a hyperopt result, when asked)."""
-        return self.output / "strategy"
-
-    @property
-    def results_dir(self) -> Path:
-        """FreqTrade's export of the demo's backtest."""
-        return self.output / "backtest_results"
-
-    @property
-    def log_file(self) -> Path:
-        return self.output / "freqtrade.log"
-
-    @property
-    def freqtrade_report(self) -> Path:
-        """FreqTrade's full printed report."""
-        return self.output / "freqtrade-report.txt"
-
-    @property
-    def stderr_file(self) -> Path:
-        return self.output / "freqtrade-stderr.txt"
-
-    @property
-    def results_json(self) -> Path:
-        """The per-pair figures, as JSON."""
-        return self.output / "results.json"
-
-    @property
-    def report_dir(self) -> Path:
-        return self.output / "report"
-
-    @property
-    def frequi_dir(self) -> Path:
-        """Where FreqUI's "Load Results" lists backtests."""
-        return self.userdir / "backtest_results"
+    #: The demo's copy of the strategy (and of a hyperopt result, when asked).
+    strategy_dir = _Below("output", "strategy")
+    #: FreqTrade's export of the demo's backtest.
+    results_dir = _Below("output", "backtest_results")
+    #: FreqTrade's log of the backtest.
+    log_file = _Below("output", "freqtrade.log")
+    #: FreqTrade's full printed report.
+    freqtrade_report = _Below("output", "freqtrade-report.txt")
+    #: What FreqTrade wrote on stderr.
+    stderr_file = _Below("output", "freqtrade-stderr.txt")
+    #: The per-pair figures, as JSON.
+    results_json = _Below("output", "results.json")
+    #: The walk-forward report (HTML and text).
+    report_dir = _Below("output", "report")
+    #: Where FreqUI's "Load Results" lists backtests.
+    frequi_dir = _Below("userdir", "backtest_results")
 
 
 # --- the strategy and its parameters ----------------------------------------------------------
@@ -184,8 +175,11 @@ def prepare_strategy(
 # --- the backtest -----------------------------------------------------------------------------
 
 
-def backtest_argv(paths: DemoPaths, timerange: str) -> list[str]:
-    """FreqTrade's backtest of the demo, offline, with the demo's copy of the strategy."""
+def backtest_argv(paths: DemoPaths, timerange: str, own_strategy: bool = True) -> list[str]:
+    """FreqTrade's backtest of the demo, offline.
+
+    :param own_strategy: run the demo's copy of the strategy (else the config's strategy path).
+    """
     return offline_backtest_argv(
         paths.config,
         paths.userdir,
@@ -193,7 +187,7 @@ def backtest_argv(paths: DemoPaths, timerange: str) -> list[str]:
         timerange,
         paths.results_dir,
         paths.log_file,
-        strategy_path=paths.strategy_dir,
+        strategy_path=paths.strategy_dir if own_strategy else None,
         # a result FreqTrade reused would not be exported to the demo's own folder
         reuse_cached=False,
     )

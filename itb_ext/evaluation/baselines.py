@@ -155,15 +155,15 @@ class Baselines:
 def all_baselines(
     candles: pd.DataFrame | CandleGrid,
     costs: Costs,
-    rule: ReversalRule | None = None,
     window: int = DEFAULT_GATE_WINDOW,
+    rule: ReversalRule | None = None,
 ) -> Baselines:
     """Buy-and-hold, the trend gate alone and the reversal rule on one pair's candles.
 
     :param candles: one pair's candles (or their grid).
     :param costs: the strategy's fee and slippage per fill.
+    :param window: daily closes in the trend gate's mean (two of the three baselines read it).
     :param rule: the reversal rule (defaults of :class:`ReversalRule`).
-    :param window: daily closes in the trend gate's mean.
     """
     grid = _grid(candles)
     return Baselines(

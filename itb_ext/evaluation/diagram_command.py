@@ -27,6 +27,17 @@ _FREQTRADE_FILE = re.compile(
 )
 
 
+_SCORES_HELP = (
+    "a table with date|timestamp and the score column (e.g. the output of 'compute'; may be the "
+    "candle file), or a FreqAI model folder user_data/models/<identifier> with stored "
+    "backtesting_predictions (needs --config)"
+)
+_CONFIG_HELP = (
+    "ITB config or FreqTrade config with an 'itb' section: its 'diagram' section sets the "
+    "diagram; its signal_sets turn stored predictions into the score"
+)
+
+
 def add_diagram_command(sub: Any) -> None:
     """Register ``diagram`` on the ``itb-ext`` sub-command parsers.
 
@@ -40,22 +51,9 @@ def add_diagram_command(sub: Any) -> None:
         "says, and write it as a PNG.",
     )
     diagram.add_argument("--data", required=True, type=Path, help="candles (feather/parquet/csv)")
-    diagram.add_argument(
-        "--scores",
-        required=True,
-        type=Path,
-        help="a table with date|timestamp and the score column (e.g. the output of 'compute'; "
-        "may be the candle file), or a FreqAI model folder user_data/models/<identifier> with "
-        "stored backtesting_predictions (needs --config)",
-    )
+    diagram.add_argument("--scores", required=True, type=Path, help=_SCORES_HELP)
     diagram.add_argument("--out", required=True, type=Path, help="output .png")
-    diagram.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="ITB config or FreqTrade config with an 'itb' section: its 'diagram' section sets "
-        "the diagram; its signal_sets turn stored predictions into the score",
-    )
+    diagram.add_argument("--config", type=Path, help=_CONFIG_HELP)
     diagram.add_argument(
         "--pair",
         default=None,

@@ -32,7 +32,7 @@ import pandas as pd
 
 from itb_ext.config.signals import TrendGateConfig
 from itb_ext.errors import DataError
-from itb_ext.evaluation import metrics
+from itb_ext.evaluation import metrics, rule_backtest
 from itb_ext.evaluation.baselines import DEFAULT_GATE_WINDOW, Baselines, all_baselines
 from itb_ext.evaluation.luck import (
     DEFAULT_LEVEL,
@@ -41,15 +41,6 @@ from itb_ext.evaluation.luck import (
     LuckFigures,
     luck_report,
     verdict,
-)
-from itb_ext.evaluation.rule_backtest import (
-    CandleGrid,
-    Costs,
-    RuleBacktest,
-    RuleLevels,
-    backtest_rules,
-    candle_grid,
-    threshold_signals,
 )
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.signals.tuning import SignalOverrides
@@ -121,7 +112,7 @@ class EdgeSettings:
     """
 
     overrides: SignalOverrides
-    costs: Costs
+    costs: rule_backtest.Costs
     min_hold: int
     timeframe: str
     horizon: int = 24
@@ -131,9 +122,9 @@ class EdgeSettings:
     seed: int = 0
 
     @property
-    def levels(self) -> RuleLevels:
+    def levels(self) -> rule_backtest.RuleLevels:
         """The threshold rule's levels."""
-        return RuleLevels(self.overrides.buy_threshold, self.overrides.sell_threshold)
+        return rule_backtest.RuleLevels(self.overrides.buy_threshold, self.overrides.sell_threshold)
 
     def costs_text(self) -> str:
         """``fee 0.10 % and slippage 0.05 % per fill``."""
@@ -174,7 +165,7 @@ def edge_settings(
     fee = config.get("fee")
     return EdgeSettings(
         overrides=overrides,
-        costs=Costs(fee=0.001 if fee is None else float(fee), slippage=slippage),
+        costs=rule_backtest.Costs(fee=0.001 if fee is None else float(fee), slippage=slippage),
         min_hold=risk.min_hold_candles if risk.enabled else 0,
         timeframe=str(config.get("timeframe", "1h")),
         horizon=setup.label_horizon() or 24,
@@ -320,7 +311,7 @@ def freqtrade_figures(
     return figures
 
 
-def simulated_figures(result: RuleBacktest) -> dict[str, float]:
+def simulated_figures(result: rule_backtest.RuleBacktest) -> dict[str, float]:
     """Return, Sharpe and maximum drawdown (of the daily equity) of a simulated run, in %."""
     return {
         "return_%": 100.0 * result.total_return,
@@ -329,7 +320,7 @@ def simulated_figures(result: RuleBacktest) -> dict[str, float]:
     }
 
 
-def equal_share_figures(runs: Sequence[RuleBacktest]) -> dict[str, float]:
+def equal_share_figures(runs: Sequence[rule_backtest.RuleBacktest]) -> dict[str, float]:
     """Return, Sharpe and maximum drawdown (in %) of an account split equally between simulated
     runs of the same days, each share left to grow on its own (not rebalanced)."""
     if not runs:
@@ -394,7 +385,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def luck_tests_fit(grid: CandleGrid) -> bool:
+def luck_tests_fit(grid: rule_backtest.CandleGrid) -> bool:
     """Whether the candles are long enough for the placebo shifts: at least
     :data:`~itb_ext.evaluation.luck.DEFAULT_MIN_OFFSET_DAYS` each way (60 days in all)."""
     shortest = math.ceil(DEFAULT_MIN_OFFSET_DAYS * grid.candles_per_day())
@@ -406,10 +397,12 @@ TOO_SHORT = f"no luck tests (they need {2 * DEFAULT_MIN_OFFSET_DAYS:g} days or m
 
 
 def _without_luck(
-    grid: CandleGrid, signals: PairSignals, settings: EdgeSettings
-) -> tuple[RuleBacktest, Baselines, str]:
-    entry, exit_ = threshold_signals(signals.trade_score, signals.gate, settings.levels)
-    run = backtest_rules(
+    grid: rule_backtest.CandleGrid, signals: PairSignals, settings: EdgeSettings
+) -> tuple[rule_backtest.RuleBacktest, Baselines, str]:
+    entry, exit_ = rule_backtest.threshold_signals(
+        signals.trade_score, signals.gate, settings.levels
+    )
+    run = rule_backtest.backtest_rules(
         grid, entry, exit_, settings.costs, stake=signals.stake, min_hold=settings.min_hold
     )
     base = all_baselines(grid, settings.costs, window=settings.gate_window)
@@ -433,7 +426,7 @@ def pair_edge(
     :param period: ``[start, stop)`` of the backtest.
     :param starting_balance: the pair's share of the starting wallet.
     """
-    grid = candle_grid(signals.candles, pair)
+    grid = rule_backtest.candle_grid(signals.candles, pair)
     luck: LuckFigures | None = None
     if luck_tests_fit(grid):
         report = luck_report(

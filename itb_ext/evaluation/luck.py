@@ -46,6 +46,7 @@ from itb_ext.evaluation.rule_backtest import (
     DAYS_PER_YEAR,
     CandleGrid,
     Costs,
+    Holding,
     RuleBacktest,
     RuleLevels,
     candle_grid,
@@ -157,7 +158,7 @@ def placebo_test(
 
     def sharpe_of(shifted: np.ndarray) -> float:
         entry, exit_ = threshold_signals(shifted, gate, levels)
-        path = simulate_rules(grid, entry, exit_, costs, stake, min_hold)
+        path = simulate_rules(grid, entry, exit_, costs, Holding(stake, min_hold))
         return _flat_is_zero(daily_sharpe(daily_values(grid, path.equity)))
 
     real = sharpe_of(s)
@@ -610,8 +611,8 @@ def luck_report(
     if s.shape != (grid.size,):
         raise DataError(f"{pair}: the score has shape {s.shape}, candles {grid.size}")
     entry, exit_ = threshold_signals(s, gate, levels)
-    strategy = result_of(grid, simulate_rules(grid, entry, exit_, costs, stake, min_hold))
-    base = all_baselines(grid, costs, reversal, gate_window)
+    strategy = result_of(grid, simulate_rules(grid, entry, exit_, costs, Holding(stake, min_hold)))
+    base = all_baselines(grid, costs, gate_window, reversal)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
     placebo = placebo_test(
         grid,
@@ -653,12 +654,4 @@ def luck_report(
         trade_order_drawdown=order.quantile_drawdown,
         verdict=verdict(strategy.sharpe, sharpes, placebo.percentile, deflated.value, level),
     )
-    return LuckReport(
-        figures=figures,
-        strategy=strategy,
-        baselines=base,
-        placebo=placebo,
-        bootstrap=boot,
-        deflated=deflated,
-        trade_order=order,
-    )
+    return LuckReport(figures, strategy, base, placebo, boot, deflated, order)  # field order

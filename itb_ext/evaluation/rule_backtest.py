@@ -229,14 +229,31 @@ def threshold_signals(
     return entry, exit_
 
 
+@dataclass(frozen=True, eq=False)  # may hold an array: compared by identity
+class Holding:
+    """How the rules size and hold a position.
+
+    :param stake: fraction of the equity committed per entry (0..1), per candle; None for 1.
+    :param min_hold: minimum candles between the entry fill and a signal exit's fill.
+    :param enter_at_start: also buy at the first candle's open, as if a signal had come before
+        the data (buy-and-hold).
+    """
+
+    stake: npt.ArrayLike | None = None
+    min_hold: int = 0
+    enter_at_start: bool = False
+
+
+#: All-in on every entry, no minimum hold.
+ALL_IN = Holding()
+
+
 def simulate_rules(
     grid: CandleGrid,
     entry: npt.ArrayLike,
     exit_: npt.ArrayLike,
     costs: Costs,
-    stake: npt.ArrayLike | None = None,
-    min_hold: int = 0,
-    enter_at_start: bool = False,
+    holding: Holding = ALL_IN,
 ) -> TradePath:
     """Run the rules on prepared candles (semantics in the module docstring).
 
@@ -244,16 +261,13 @@ def simulate_rules(
     :param entry: entry signal at each candle close.
     :param exit_: exit signal at each candle close.
     :param costs: fee and slippage per fill.
-    :param stake: fraction of the equity committed per entry (0..1), per candle; None for 1.
-    :param min_hold: minimum candles between the entry fill and a signal exit's fill.
-    :param enter_at_start: also buy at the first candle's open, as if a signal had come before
-        the data (buy-and-hold).
+    :param holding: stake, minimum hold and whether to be in from the start.
     """
     n = grid.size
     wants_in = _flags(entry, "entry", n)
     wants_out = _flags(exit_, "exit", n)
-    stakes = _stakes(stake, n)
-    min_hold = check_count(min_hold, 0, "rule backtest: min_hold")
+    stakes = _stakes(holding.stake, n)
+    min_hold = check_count(holding.min_hold, 0, "rule backtest: min_hold")
     can_enter = wants_in & ~wants_out & (stakes > 0)
     can_enter[n - 2 :] = False  # the fill would be on the last candle, or after it
     can_exit = wants_out & ~wants_in
@@ -266,7 +280,7 @@ def simulate_rules(
     sizes: list[float] = []
     closed_at_end = False
     search = 0
-    first = enter_at_start
+    first = holding.enter_at_start
     while True:
         if first:
             row, size, first = 0, float(stakes[0]), False
@@ -439,6 +453,7 @@ def backtest_rules(
     entry: npt.ArrayLike,
     exit_: npt.ArrayLike,
     costs: Costs,
+    *,
     stake: npt.ArrayLike | None = None,
     min_hold: int = 0,
     enter_at_start: bool = False,
@@ -457,7 +472,7 @@ def backtest_rules(
     :raises ConfigError: on a bad minimum holding time.
     """
     grid = candles if isinstance(candles, CandleGrid) else candle_grid(candles)
-    path = simulate_rules(grid, entry, exit_, costs, stake, min_hold, enter_at_start)
+    path = simulate_rules(grid, entry, exit_, costs, Holding(stake, min_hold, enter_at_start))
     return result_of(grid, path)
 
 

@@ -21,7 +21,7 @@ risk                     the setting
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,37 +141,25 @@ def accepted(risk: RiskConfig) -> frozenset[AcceptedRisk]:
     return frozenset(names)
 
 
-def unaccepted_dangers(
-    risk: RiskConfig,
-    *,
-    stoploss: float,
-    stake_amount: object = None,
-    max_open_trades: object = None,
-) -> tuple[Danger, ...]:
-    """The dangerous settings ``itb.risk.i_accept`` does not acknowledge (see :func:`dangers`)."""
+def unaccepted_dangers(risk: RiskConfig, found: Iterable[Danger]) -> tuple[Danger, ...]:
+    """The dangers ``itb.risk.i_accept`` does not acknowledge.
+
+    :param risk: the ``itb.risk`` section.
+    :param found: what :func:`dangers` found.
+    """
     ok = accepted(risk)
-    found = dangers(
-        risk, stoploss=stoploss, stake_amount=stake_amount, max_open_trades=max_open_trades
-    )
     return tuple(d for d in found if d.risk not in ok)
 
 
-def refuse_dangers(
-    risk: RiskConfig,
-    *,
-    stoploss: float,
-    stake_amount: object = None,
-    max_open_trades: object = None,
-) -> None:
-    """Refuse the first dangerous setting not acknowledged.
+def refuse_dangers(risk: RiskConfig, found: Iterable[Danger]) -> None:
+    """Refuse the first danger :func:`dangers` found that ``itb.risk.i_accept`` does not
+    acknowledge.
 
     :raises ConfigError: naming its key, the danger and the ``i_accept`` name that means it.
     """
-    found = unaccepted_dangers(
-        risk, stoploss=stoploss, stake_amount=stake_amount, max_open_trades=max_open_trades
-    )
-    if found:
-        raise ConfigError(found[0].message)
+    left = unaccepted_dangers(risk, found)
+    if left:
+        raise ConfigError(left[0].message)
 
 
 #: The REST API's credentials; blank, anyone who reaches the port could trade the account.

@@ -13,7 +13,7 @@ from typing import Any
 
 from itb_ext.config.thresholds import ThresholdsConfig
 from itb_ext.errors import ConfigError
-from itb_ext.risk.guards import api_server_refusal, refuse_dangers
+from itb_ext.risk.guards import api_server_refusal, dangers, refuse_dangers
 from itb_ext.risk.policy import RiskPolicy
 from itb_ext.risk.turnover import check_threshold_hysteresis
 from itb_ext.strategy.hyperopt_binding import (
@@ -87,12 +87,13 @@ def check_start_up(setup: ITBSetup, config: Mapping[str, Any], class_stoploss: f
     """
     risk = setup.raw.risk
     ours = strategy_attributes(setup, RiskPolicy(risk), config).get("stoploss", class_stoploss)
-    refuse_dangers(
+    found = dangers(
         risk,
         stoploss=float(config.get("stoploss", ours)),
         stake_amount=config.get("stake_amount"),
         max_open_trades=config.get("max_open_trades"),
     )
+    refuse_dangers(risk, found)
     if config.get("runmode") in TRADING_RUN_MODES:
         reason = api_server_refusal(config)
         if reason is not None:

@@ -152,27 +152,31 @@ def test_i_accept_acknowledges_exactly_the_named_risks() -> None:
         "stop": {"max_distance": 0.9},
     }
     everything = risk(**wild)
-    assert [d.risk for d in unaccepted_dangers(everything, stoploss=-0.9)] == [
+    assert [d.risk for d in unaccepted_dangers(everything, dangers(everything, stoploss=-0.9))] == [
         "whole_balance",
         "no_daily_loss_limit",
         "wide_stop",
     ]
     some = risk(**wild, i_accept=["whole_balance", "wide_stop"])
-    assert [d.risk for d in unaccepted_dangers(some, stoploss=-0.9)] == ["no_daily_loss_limit"]
+    assert [d.risk for d in unaccepted_dangers(some, dangers(some, stoploss=-0.9))] == [
+        "no_daily_loss_limit"
+    ]
     with pytest.raises(ConfigError) as error:
-        refuse_dangers(some, stoploss=-0.9)
+        refuse_dangers(some, dangers(some, stoploss=-0.9))
     assert str(error.value) == (
         "itb.risk.kill_switch.max_daily_loss: 1 can never trigger: the daily loss limit is off; "
         'change it, or list "no_daily_loss_limit" in itb.risk.i_accept to mean it'
     )
     all_named = risk(**wild, i_accept=["whole_balance", "wide_stop", "no_daily_loss_limit"])
-    refuse_dangers(all_named, stoploss=-0.9)  # nothing left to refuse
+    refuse_dangers(all_named, dangers(all_named, stoploss=-0.9))  # nothing left to refuse
     # all-in covers the smaller stake risk; the smaller does not cover all-in
     assert accepted(risk(i_accept=["whole_balance"])) == {"whole_balance", "large_stakes"}
     large = risk(sizing={"max_fraction": 0.8}, i_accept=["whole_balance"])
-    assert unaccepted_dangers(large, stoploss=-0.2) == ()
+    assert unaccepted_dangers(large, dangers(large, stoploss=-0.2)) == ()
     all_in = risk(sizing={"max_fraction": 1.0}, i_accept=["large_stakes"])
-    assert [d.risk for d in unaccepted_dangers(all_in, stoploss=-0.2)] == ["whole_balance"]
+    assert [d.risk for d in unaccepted_dangers(all_in, dangers(all_in, stoploss=-0.2))] == [
+        "whole_balance"
+    ]
 
 
 API = {

@@ -10,6 +10,7 @@ import pytest
 from itb_ext.errors import ConfigError, DataError
 from itb_ext.evaluation.rule_backtest import (
     Costs,
+    Holding,
     RuleLevels,
     backtest_rules,
     candle_grid,
@@ -205,7 +206,7 @@ def test_the_trade_loop_agrees_with_a_candle_by_candle_loop(seed: int) -> None:
     min_hold = int(rng.integers(0, 6))
     costs = Costs(fee=0.001, slippage=0.0005)
     grid = candle_grid(frame(list(opens), list(closes)))
-    path = simulate_rules(grid, entry, exit_, costs, stake, min_hold)
+    path = simulate_rules(grid, entry, exit_, costs, Holding(stake, min_hold))
     trades, curve = reference_loop(opens, closes, entry, exit_, stake, min_hold, 0.001, 0.0005)
     assert len(trades) > 5
     assert path.entry_rows.tolist() == [t[0] for t in trades]
