@@ -8,10 +8,10 @@ by ``make lint``.
 from __future__ import annotations
 
 import inspect
+import os
 import pkgutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -32,27 +32,51 @@ def all_modules() -> list[str]:
     return ["itb_ext", *sorted(m.name for m in found)]
 
 
-def import_alone(module: str) -> tuple[str, str]:
-    run = subprocess.run(
-        [sys.executable, "-c", f"import {module}"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    last = run.stderr.strip().splitlines()[-1:] if run.returncode else []
-    return module, " ".join(last)
-
-
-# one interpreter per module, two at a time
-def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
+def test_every_module_imports_alone() -> None:
+    """Each module imports with no other module of ours loaded (see tests/support/import_alone)."""
     modules = all_modules()
     assert {"itb_ext.config.models", "itb_ext.algorithms.registry", "itb_ext.simulate.grid"} <= set(
         modules
     )
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        failures = [f"{m}: {err}" for m, err in pool.map(import_alone, modules) if err]
-    assert failures == []
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.support.import_alone", *modules],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=240,
+        check=False,
+    )
+    assert (run.returncode, run.stdout) == (0, ""), run.stdout + run.stderr[-2000:]
+
+
+# the checker, with a probe package counted as ours
+PROBE = (
+    "import sys; from tests.support import import_alone as check; "
+    "check.OURS = (*check.OURS, 'itb_ext_probe'); raise SystemExit(check.main())"
+)
+
+
+def test_the_import_check_names_a_module_that_fails_alone(tmp_path: Path) -> None:
+    # a module that uses a sibling it never imports: fine after the sibling, not alone
+    package = tmp_path / "itb_ext_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("VALUE = 1\n")
+    (package / "b.py").write_text("import itb_ext_probe\n\nDOUBLE = itb_ext_probe.a.VALUE * 2\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, "itb_ext_probe.a", "itb_ext_probe.b"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.splitlines() == [
+        "itb_ext_probe.b: AttributeError: module 'itb_ext_probe' has no attribute 'a'"
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_GENERATORS))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -123,29 +121,24 @@ def test_risk_columns_for_each_ranked_threshold_pair() -> None:
 
 
 def test_cli_simulate_adds_the_risk_columns(tmp_path: Path) -> None:
-    config_text = (ROOT / "examples" / "itb-sample-1h.jsonc").read_text()
-    signals = tmp_path / "signals.parquet"
-    done = subprocess.run(
-        [sys.executable, "-m", "itb_ext.cli", "compute", "--config",
-         str(ROOT / "examples" / "itb-sample-1h.jsonc"), "--data",
-         str(ROOT / "user_data" / "data" / "bitfinex" / "BTC_USD-1h.feather"), "--out",
-         str(signals)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    from itb_ext.cli import main
     from itb_ext.config.jsonc import loads_jsonc
 
-    document = loads_jsonc(config_text)
+    sample = ROOT / "examples" / "itb-sample-1h.jsonc"
+    # the last 3000 hours of the embedded BTC candles: enough for every window of the sample
+    candles = tmp_path / "candles.feather"
+    full = pd.read_feather(ROOT / "user_data" / "data" / "bitfinex" / "BTC_USD-1h.feather")
+    full.tail(3000).reset_index(drop=True).to_feather(candles)
+    signals = tmp_path / "signals.parquet"
+    argv = ["compute", "--config", str(sample), "--data", str(candles), "--out", str(signals)]
+    assert main([*argv, "--quiet"]) == 0
+    document = loads_jsonc(sample.read_text())
     document["simulate_model"]["risk"] = {"backtest_slippage_bps": 5}
     config = tmp_path / "config.json"
     config.write_text(json.dumps(document))
     out = tmp_path / "table.csv"
-    done = subprocess.run(
-        [sys.executable, "-m", "itb_ext.cli", "simulate", "--config", str(config), "--data",
-         str(signals), "--out", str(out), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    argv = ["simulate", "--config", str(config), "--data", str(signals), "--out", str(out)]
+    assert main([*argv, "--quiet"]) == 0
     table = pd.read_csv(out)
     assert {"risk_trades", "risk_return_%", "risk_max_drawdown_%"} <= set(table.columns)
     assert (table["risk_trades"] > 0).any()

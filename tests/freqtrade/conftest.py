@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from itb_ext.evaluation.stored import read_backtest_stats
+from tests.support import warm
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_DATA = ROOT / "user_data"
@@ -87,9 +87,7 @@ def run_offline(command: str, config: Path, userdir: Path, *extra: str, timeout:
         *extra,
     ]
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
-    done = subprocess.run(
-        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    done = warm.run(argv, cwd=ROOT, env=env, timeout=timeout)
     text = log.read_text(errors="replace") if log.exists() else ""
     return Run(done.returncode, done.stdout, done.stderr, text, userdir)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import warm
+
 pytestmark = pytest.mark.usefixtures("freqtrade_installed")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,30 +35,16 @@ out = {}
 def run_python(source: str, *args: str) -> dict[str, Any]:
     """Run ``OPEN_DATABASE`` + ``source`` in a child interpreter; its ``out`` as JSON."""
     program = OPEN_DATABASE + textwrap.dedent(source) + "\nprint(json.dumps(out, default=str))\n"
-    done = subprocess.run(
-        [sys.executable, "-c", program, *args],
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+    done = warm.run([sys.executable, "-c", program, *args], cwd=ROOT, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
 def itb_ext(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "itb_ext.cli", *args],
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+    return warm.run([sys.executable, "-m", "itb_ext.cli", *args], cwd=ROOT, env=env, timeout=120)
 
 
 def key_values(database: Path) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import pytest
 
 from itb_ext.evaluation.edge import CONFIGURATIONS_TRIED
 from tests.freqtrade.conftest import CANDLES, ROOT, USER_DATA, Run, make_userdir, run_offline
+from tests.support import warm
 
 TIMERANGE = "20190101-20190402"  # 91 days: long enough for the luck tests
 SETTINGS = {
@@ -33,7 +34,7 @@ SETTINGS = {
 
 def demo(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """``python -m itb_ext.demo.run`` on the small set-up (not a terminal: quiet)."""
-    return subprocess.run(
+    return warm.run(
         [
             sys.executable,
             "-m",
@@ -53,10 +54,7 @@ def demo(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         # FreqTrade configures no log file under pytest: the demo reads its progress there
         env={k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"},
-        capture_output=True,
-        text=True,
         timeout=900,
-        check=False,
     )
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from itb_ext.adapters.shipped import SHIPPED_PATTERNS
 from itb_ext.evaluation.stored import read_backtest_stats, read_window_predictions
+from tests.support import warm
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDLES = ROOT / "user_data" / "data" / "bitfinex"
@@ -27,15 +28,7 @@ TIMERANGE = "20190101-20190131"  # one 30-day FreqAI window: one training
 
 def run(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in (env or os.environ).items() if k != "PYTEST_VERSION"}
-    return subprocess.run(
-        [sys.executable, *argv],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
+    return warm.run([sys.executable, *argv], cwd=cwd, env=environment, timeout=1200)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ with the stored predictions, and Chromium draws every plot of the HTML offline."
 from __future__ import annotations
 
 import html
+import os
 import re
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from tests.freqtrade.conftest import (
     shared_backtest,
     write_config,
 )
+from tests.support import warm
 from tests.support.browser import rendered_dom
 
 TIMERANGE = "20190101-20190301"
@@ -55,7 +57,7 @@ def backtest(tmp_path_factory: pytest.TempPathFactory, freqtrade_installed: None
 
 
 def itb_report(config: Path, userdir: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return warm.run(
         [
             sys.executable,
             "-m",
@@ -71,10 +73,8 @@ def itb_report(config: Path, userdir: Path, out: Path) -> subprocess.CompletedPr
             str(out),
         ],
         cwd=ROOT,
-        capture_output=True,
-        text=True,
+        env=dict(os.environ),
         timeout=600,
-        check=False,
     )
 
 
