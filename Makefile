@@ -20,17 +20,19 @@ demo: $(STAMP)
 compare: $(STAMP)
 	$(PY) -m itb_ext.demo.compare
 
-# Two workers, each running whole modules (module fixtures are shared FreqTrade runs), in the
-# order tests/conftest.py gives them: replay bots and backtests first, the core tier last.
-PARALLEL := -n 2 --dist loadscope --no-loadscope-reorder
+# Four workers on two cores, each running whole modules (module fixtures are shared FreqTrade
+# runs), in the order tests/conftest.py gives them: replay bots alternating with backtests, the
+# core tier last. The bots spend most of their time waiting for candles, so two more workers
+# keep both cores busy.
+PARALLEL := -n 4 --dist loadscope --no-loadscope-reorder
 
 # The whole suite, as CI runs it.
 test: $(STAMP)
 	$(PY) -m pytest $(PARALLEL)
 
-# The core tier only: in-process tests, for the inner loop.
+# The core tier only: in-process tests, for the inner loop (they compute: a worker per core).
 test-fast: $(STAMP)
-	$(PY) -m pytest $(PARALLEL) -m "not e2e and not live"
+	$(PY) -m pytest -n 2 --dist loadscope -m "not e2e and not live"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ Every test belongs to one tier, given by a marker set here from where it lives:
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -47,7 +48,7 @@ LIVE_TESTS = frozenset(
         "test_twap.py::test_a_restart_keeps_the_plan_and_the_spacing_of_the_children",
     }
 )
-#: Order of the tiers in a run: the long ones first, so that parallel workers end together.
+#: The tiers, longest first (see :func:`pytest_collection_modifyitems` for the run order).
 TIER_ORDER = ("live", "e2e", "core")
 
 
@@ -77,21 +78,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test with its tier and run whole modules in the tiers' order.
+    """Mark each test with its tier and run whole modules in an order that keeps both cores busy.
 
-    A module keeps its own test order (module fixtures are shared by tests that run in turn);
-    it sorts by its longest tier, so that with ``-n 2 --dist loadscope --no-loadscope-reorder``
-    the minutes-long modules start first and the short core modules fill the gaps at the end.
+    A module keeps its own test order (module fixtures are shared by tests that run in turn) and
+    counts in its longest tier. The replay bots mostly wait for their candles and the backtests
+    mostly compute, so their modules alternate (bot, backtest, bot, ...) and start first; the
+    short core modules fill the gaps at the end. ``make test`` runs more workers than cores
+    (``--dist loadscope --no-loadscope-reorder`` keeps this order) so that a waiting bot leaves
+    its core to a backtest.
     """
     tiers = {item.nodeid: tier_of(item) for item in items}
-    module_rank: dict[Path, int] = {}
+    module_tier: dict[Path, int] = {}
     for item in items:
         rank = TIER_ORDER.index(tiers[item.nodeid])
-        module_rank[item.path] = min(rank, module_rank.get(item.path, rank))
+        module_tier[item.path] = min(rank, module_tier.get(item.path, rank))
+    by_tier: list[list[Path]] = [[] for _ in TIER_ORDER]
+    for path, rank in module_tier.items():
+        by_tier[rank].append(path)
+    live, e2e, core = by_tier
+    alternated = [m for pair in itertools.zip_longest(live, e2e) for m in pair if m is not None]
+    position = {path: i for i, path in enumerate([*alternated, *core])}
     for item in items:
         if tiers[item.nodeid] != "core":
             item.add_marker(tiers[item.nodeid])
-    items.sort(key=lambda item: module_rank[item.path])
+    items.sort(key=lambda item: position[item.path])
 
 
 @pytest.fixture(scope="session")

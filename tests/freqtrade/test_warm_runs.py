@@ -53,3 +53,13 @@ def test_a_warm_run_past_its_timeout_is_killed(tmp_path: Path) -> None:
     argv = [sys.executable, "-c", "import time; time.sleep(60)"]
     with pytest.raises(subprocess.TimeoutExpired):
         warm.run(argv, cwd=tmp_path, env=dict(os.environ), timeout=1)
+
+
+@pytest.mark.usefixtures("freqtrade_installed")
+def test_a_sitecustomize_on_the_python_path_loads_first_as_in_a_cold_run(tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text("import builtins\nbuiltins.MARKED = 'early'\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    argv = [sys.executable, "-c", "print(MARKED)"]
+    cold = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    hot = warm.run(argv, cwd=tmp_path, env=env, timeout=60)
+    assert (hot.returncode, hot.stdout) == (cold.returncode, cold.stdout) == (0, "early\n")

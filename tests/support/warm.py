@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -82,6 +83,10 @@ def _child(request: dict[str, object], fds: list[int], inherited: Sequence[objec
         argv = [str(a) for a in request["argv"]]  # type: ignore[attr-defined]
         first = cwd if argv[1] == "-m" else ""  # as python puts it first for -m and for -c
         sys.path[:] = [first, *extra, *(p for p in sys.path[1:] if p not in extra)]
+        if any((Path(p) / "sitecustomize.py").is_file() for p in extra):
+            # a cold interpreter imports the first sitecustomize on its path before anything else
+            sys.modules.pop("sitecustomize", None)
+            importlib.import_module("sitecustomize")
         try:
             if argv[1] == "-m":
                 import runpy
@@ -113,8 +118,6 @@ def serve(path: str) -> int:
 
     :return: in a forked child, the child's exit status (the server itself returns 0).
     """
-    import importlib
-
     for name in PRELOAD:
         try:
             importlib.import_module(name)
