@@ -6,13 +6,14 @@ both through :func:`edge_text`.
 Two sources, said where they are shown:
 
 * **FreqTrade's trades** (the strategy's return, Sharpe, drawdown, trade figures): everything
-  the backtest did, risk layer included (ATR stop, protections, sizing, slippage). Each pair is
-  accounted on its equal share of the starting wallet, marked daily
+  the backtest did, stops, protections and the risk layer's sizing and slippage included. Each
+  pair is accounted on its equal share of the starting wallet, marked daily
   (:func:`itb_ext.evaluation.metrics.account`).
 * **The project's own simulation** (:mod:`itb_ext.evaluation.rule_backtest`) of the same entry
   and exit rules on the same stored predictions, for the baselines and the luck tests: hundreds
-  of placebo runs cost well under a second each there, not a FreqTrade backtest each. It has no
-  ATR stop, protections or ROI table; its stakes are the risk layer's sizing of each entry.
+  of placebo runs cost well under a second each there, not a FreqTrade backtest each. Only the
+  signals close its trades: it has no stoploss (static or ATR), protections or ROI table; its
+  stakes are the risk layer's sizing of each entry.
 
 The signal stage runs as the strategy runs it in the backtest (:func:`backtested_signals`):
 FreqAI hands the strategy zeros instead of scores on the candles before the first predicted
@@ -633,7 +634,7 @@ def conclusion(edge: PairEdge) -> str:
         f"{_number(hold['return_%'], 1, True)} % (Sharpe {_number(hold['sharpe'])}), the trend "
         f"gate alone {_number(gate['return_%'], 1, True)} % (Sharpe {_number(gate['sharpe'])}). "
         f"Its Sharpe is {_sharpe_words(s['sharpe'], theirs)}. The same rules simulated without "
-        f"the ATR stop and the protections: Sharpe {_number(edge.simulated['sharpe'])}; "
+        f"FreqTrade's stops and protections: Sharpe {_number(edge.simulated['sharpe'])}; "
         f"{edge.verdict}."
     )
 
@@ -653,7 +654,7 @@ def method_text(settings: EdgeSettings, level: float) -> list[str]:
         "The simulation runs the strategy's entry and exit rules on the stored predictions "
         f"(enter at trade_score >= {levels.buy_level:g} while the gate is open, exit at <= "
         f"{levels.sell_level:g} or when it closes; next-open fills; the risk layer's stakes), "
-        "without the ATR stop and the protections; the baselines are all-in. Verdict: the "
+        "without FreqTrade's stops and protections; the baselines are all-in. Verdict: the "
         "simulated Sharpe against each baseline's; distinguishable from luck when the placebo "
         f"percentile and the deflated Sharpe are both {100 * level:g} % or more."
     )
