@@ -50,6 +50,27 @@ LIVE_TESTS = frozenset(
 )
 #: The tiers, longest first (see :func:`pytest_collection_modifyitems` for the run order).
 TIER_ORDER = ("live", "e2e", "core")
+#: Modules that take longest, longest first in each tier (from ``make test
+#: PYTEST_ADDOPTS=--durations=0``): they start first, so that no long one is left for the end.
+LONGEST_FIRST = (
+    "test_itb_live.py",
+    "test_replay_harness.py",
+    "test_kill_switch_live.py",
+    "test_producer_consumer.py",
+    "test_twap.py",
+    "test_order_faults.py",
+    "test_chaos.py",
+    "test_exchange_stop.py",
+    "test_task_pool.py",
+    "test_demo_examples.py",
+    "test_walk_forward_levels.py",
+    "test_itb_freqai.py",
+    "test_bias_analysis.py",
+    "test_architecture.py",
+    "test_parallel_training.py",
+    "test_diagram.py",
+    "test_compute_parity.py",
+)
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -77,6 +98,10 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("LINES", None)
 
 
+def _long_first(path: Path) -> int:
+    return LONGEST_FIRST.index(path.name) if path.name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with its tier and run whole modules in an order that keeps both cores busy.
 
@@ -95,6 +120,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     by_tier: list[list[Path]] = [[] for _ in TIER_ORDER]
     for path, rank in module_tier.items():
         by_tier[rank].append(path)
+    for modules in by_tier:
+        modules.sort(key=_long_first)
     live, e2e, core = by_tier
     alternated = [m for pair in itertools.zip_longest(live, e2e) for m in pair if m is not None]
     position = {path: i for i, path in enumerate([*alternated, *core])}

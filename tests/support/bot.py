@@ -79,6 +79,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from itb_ext.config.files import deep_merge
+from tests.support import warm
 from tests.support.fake_telegram import TELEGRAM_URL_ENV, FakeTelegram
 from tests.support.replay_exchange import (
     CLOCK_FILE_ENV,
@@ -277,7 +278,7 @@ class BotProcess:
         self.console_path = self.workdir / "console.log"
         self.userdir = self.workdir / "user_data"
         self.shim_dir = self.workdir / "shim"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | warm.WarmProcess | None = None
         self.starts = 0
         self._log_offset = 0
 
@@ -389,15 +390,26 @@ class BotProcess:
         with self.console_path.open("ab") as console:
             console.write(f"\n===== harness: start {self.starts} =====\n".encode())
             console.flush()
-            self.process = subprocess.Popen(
-                argv,
-                cwd=self.workdir,
-                env=self.child_env(),
-                stdout=console,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            with open(os.devnull, "rb") as nothing:
+                self.process = warm.start(
+                    argv,
+                    cwd=self.workdir,
+                    env=self.child_env(),
+                    stdin=nothing.fileno(),
+                    stdout=console.fileno(),
+                    stderr=console.fileno(),
+                    new_session=True,
+                )
+            if self.process is None:
+                self.process = subprocess.Popen(
+                    argv,
+                    cwd=self.workdir,
+                    env=self.child_env(),
+                    stdout=console,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
 
     @property
     def running(self) -> bool:

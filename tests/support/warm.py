@@ -10,8 +10,9 @@ imports our modules, its strategy and its model afresh and runs FreqTrade's real
 
 Only ``python -m MODULE ...`` and ``python -c CODE ...`` (with ``sys.executable``) are forked;
 anything else, a platform without ``fork``, or a run with ``ITB_EXT_TESTS_COLD_START`` set,
-runs as a plain child process. The replay-exchange bots never come here: their clock shim must
-load before everything else in the interpreter.
+runs as a plain child process. :func:`start` forks the replay-exchange bots the same way
+(a :class:`subprocess.Popen`-like handle); their clock shim, a ``sitecustomize`` on their path,
+loads before FreqTrade's trading modules, none of which the server preloads.
 
 Protocol (a Unix ``SOCK_SEQPACKET`` socket): the client sends one JSON message (argv, cwd, env)
 with the child's stdin, stdout and stderr descriptors; the server answers the child's pid, then
@@ -72,6 +73,8 @@ def _child(request: dict[str, object], fds: list[int], inherited: Sequence[objec
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
+        if request.get("new_session"):
+            os.setsid()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         cwd = str(request["cwd"])
@@ -79,14 +82,13 @@ def _child(request: dict[str, object], fds: list[int], inherited: Sequence[objec
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
+        _standard_streams(bool(env.get("PYTHONUNBUFFERED")))
         extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         argv = [str(a) for a in request["argv"]]  # type: ignore[attr-defined]
         first = cwd if argv[1] == "-m" else ""  # as python puts it first for -m and for -c
         sys.path[:] = [first, *extra, *(p for p in sys.path[1:] if p not in extra)]
         if any((Path(p) / "sitecustomize.py").is_file() for p in extra):
-            # a cold interpreter imports the first sitecustomize on its path before anything else
-            sys.modules.pop("sitecustomize", None)
-            importlib.import_module("sitecustomize")
+            _site_customize()
         try:
             if argv[1] == "-m":
                 import runpy
@@ -111,6 +113,44 @@ def _child(request: dict[str, object], fds: list[int], inherited: Sequence[objec
         traceback.print_exc()
         code = 1
     return code
+
+
+def _site_customize() -> None:
+    """Import the first ``sitecustomize`` on the path, as a cold interpreter does at start.
+
+    A preloaded module that bound ``time.sleep`` by name (``from time import sleep``) is given the
+    sleep that sitecustomize put in its place, as it would have bound it in a cold start. (The
+    replay bots' shim replaces ``time.sleep``; its clock, time-machine, patches the C functions of
+    ``time`` and ``datetime``, which every binding shares.)
+    """
+    import time as time_module
+
+    before = time_module.sleep
+    sys.modules.pop("sitecustomize", None)
+    importlib.import_module("sitecustomize")
+    if time_module.sleep is not before:
+        for module in list(sys.modules.values()):
+            names = getattr(module, "__dict__", None)
+            for name, value in list(names.items()) if isinstance(names, dict) else ():
+                if value is before:
+                    names[name] = time_module.sleep
+
+
+def _standard_streams(unbuffered: bool) -> None:
+    """New ``sys.stdin``/``stdout``/``stderr`` on descriptors 0-2, as a cold start makes them."""
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(
+        io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
+    )
+    for fd, name, errors in ((1, "stdout", "strict"), (2, "stderr", "backslashreplace")):
+        raw = io.FileIO(fd, "w", closefd=False)
+        if unbuffered:  # PYTHONUNBUFFERED: every write reaches the file at once
+            stream = io.TextIOWrapper(raw, encoding="utf-8", errors=errors, write_through=True)
+        else:
+            stream = io.TextIOWrapper(
+                io.BufferedWriter(raw), encoding="utf-8", errors=errors, line_buffering=fd == 2
+            )
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
 
 
 def serve(path: str) -> int:
@@ -203,6 +243,86 @@ def _drain(fd: int, into: list[bytes]) -> None:
         into.append(stream.read())
 
 
+class WarmProcess:
+    """A forked run as :class:`subprocess.Popen` shows a child: ``pid``, ``poll``, ``wait``,
+    ``send_signal``, ``kill`` and ``returncode``."""
+
+    def __init__(self, argv: Sequence[str], conn: socket.socket) -> None:
+        self.args = list(argv)
+        self._conn = conn
+        self.pid = int(_answer(conn)["pid"])
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._conn.setblocking(False)
+            try:
+                self._finish(_answer(self._conn))
+            except BlockingIOError:
+                pass
+            finally:
+                if self.returncode is None:
+                    self._conn.setblocking(True)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self._conn.settimeout(timeout)
+            try:
+                self._finish(_answer(self._conn))
+            except TimeoutError:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0) from None
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def _finish(self, answer: dict[str, int]) -> None:
+        self.returncode = int(answer["status"])
+        self._conn.close()
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str,
+    env: dict[str, str],
+    stdin: int,
+    stdout: int,
+    stderr: int,
+    new_session: bool = False,
+) -> WarmProcess | None:
+    """Fork ``python -m MODULE ...`` from the warm interpreter on the given descriptors.
+
+    :return: the running process, or None where a warm run is not possible (start it cold).
+    """
+    if not _forkable(argv):
+        return None
+    server = _warm()
+    if server is None:
+        return None
+    request = {"argv": list(argv), "cwd": str(cwd), "env": env, "new_session": new_session}
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    conn.connect(server.path)
+    socket.send_fds(conn, [json.dumps(request).encode()], [stdin, stdout, stderr])
+    return WarmProcess(argv, conn)
+
+
+def _forkable(argv: Sequence[str]) -> bool:
+    return (
+        len(argv) > 2
+        and argv[0] == sys.executable
+        and argv[1] in ("-m", "-c")
+        and not os.environ.get(COLD)
+    )
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -216,13 +336,7 @@ def run(
 
     :raises subprocess.TimeoutExpired: after ``timeout`` seconds (the child is killed).
     """
-    forkable = (
-        len(argv) > 2
-        and argv[0] == sys.executable
-        and argv[1] in ("-m", "-c")
-        and not os.environ.get(COLD)
-    )
-    server = _warm() if forkable else None
+    server = _warm() if _forkable(argv) else None
     if server is None:
         return subprocess.run(
             list(argv), cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True
