@@ -63,3 +63,17 @@ def test_a_sitecustomize_on_the_python_path_loads_first_as_in_a_cold_run(tmp_pat
     cold = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     hot = warm.run(argv, cwd=tmp_path, env=env, timeout=60)
     assert (hot.returncode, hot.stdout) == (cold.returncode, cold.stdout) == (0, "early\n")
+
+
+@pytest.mark.usefixtures("freqtrade_installed")
+def test_a_sitecustomize_of_one_run_never_reaches_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sitecustomize.py").write_text("import builtins\nbuiltins.MARKED = 'early'\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(warm, "_server", None)  # the server starts now, with that path set
+    probe = [sys.executable, "-c", "import builtins; print(getattr(builtins, 'MARKED', None))"]
+    first = warm.run(probe, cwd=tmp_path, env=dict(os.environ), timeout=60)
+    without = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    second = warm.run(probe, cwd=tmp_path, env=without, timeout=60)
+    assert (first.stdout, second.stdout) == ("early\n", "None\n")
