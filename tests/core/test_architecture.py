@@ -64,15 +64,8 @@ def test_the_import_check_names_a_module_that_fails_alone(tmp_path: Path) -> Non
     (package / "a.py").write_text("VALUE = 1\n")
     (package / "b.py").write_text("import itb_ext_probe\n\nDOUBLE = itb_ext_probe.a.VALUE * 2\n")
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
-    run = subprocess.run(
-        [sys.executable, "-c", PROBE, "itb_ext_probe.a", "itb_ext_probe.b"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    argv = [sys.executable, "-c", PROBE, "itb_ext_probe.a", "itb_ext_probe.b"]
+    run = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stdout.splitlines() == [
         "itb_ext_probe.b: AttributeError: module 'itb_ext_probe' has no attribute 'a'"
