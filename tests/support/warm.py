@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -259,14 +258,8 @@ class WarmProcess:
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            self._conn.setblocking(False)
-            try:
-                self._finish(_answer(self._conn))
-            except BlockingIOError:
-                pass
-            finally:
-                if self.returncode is None:
-                    self._conn.setblocking(True)
+            with contextlib.suppress(BlockingIOError):  # still running
+                self._finish(_answer(self._conn, socket.MSG_DONTWAIT))
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -340,22 +333,20 @@ def run(
 
     :raises subprocess.TimeoutExpired: after ``timeout`` seconds (the child is killed).
     """
-    server = _warm() if _forkable(argv) else None
-    if server is None:
-        return subprocess.run(
-            list(argv), cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True
-        )
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
     stdin = os.open(os.devnull, os.O_RDONLY)
-    request = json.dumps({"argv": list(argv), "cwd": str(cwd), "env": env}).encode()
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
-        conn.connect(server.path)
-        socket.send_fds(conn, [request], [stdin, out_write, err_write])
+        process = start(argv, cwd=cwd, env=env, stdin=stdin, stdout=out_write, stderr=err_write)
     finally:
         for fd in (stdin, out_write, err_write):
             os.close(fd)
+    if process is None:
+        os.close(out_read)
+        os.close(err_read)
+        return subprocess.run(
+            list(argv), cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True
+        )
     outputs: tuple[list[bytes], list[bytes]] = ([], [])
     readers = [
         threading.Thread(target=_drain, args=(fd, into), daemon=True)
@@ -363,23 +354,19 @@ def run(
     ]
     for reader in readers:
         reader.start()
-    deadline = time.monotonic() + timeout
-    with conn:
-        pid = int(_answer(conn)["pid"])
-        conn.settimeout(max(0.0, deadline - time.monotonic()))
-        try:
-            status = int(_answer(conn)["status"])
-        except TimeoutError:
-            os.kill(pid, signal.SIGKILL)
-            raise subprocess.TimeoutExpired(list(argv), timeout) from None
+    try:
+        status = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
     for reader in readers:
         reader.join()
     out, err = (_text(b"".join(part)) for part in outputs)
     return subprocess.CompletedProcess(list(argv), status, out, err)
 
 
-def _answer(conn: socket.socket) -> dict[str, int]:
-    message = conn.recv(_MESSAGE)
+def _answer(conn: socket.socket, flags: int = 0) -> dict[str, int]:
+    message = conn.recv(_MESSAGE, flags)
     if not message:
         raise RuntimeError("the warm interpreter ended before the run did")
     answer: dict[str, int] = json.loads(message)
